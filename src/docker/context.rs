@@ -1,0 +1,1 @@
+//! The build context as a tar stream (owned by the context work).

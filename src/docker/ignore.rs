@@ -1,0 +1,1 @@
+//! `.dockerignore` matching with the docker CLI's semantics (owned by the context work).
