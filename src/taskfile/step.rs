@@ -1,0 +1,175 @@
+//! Steps of a task's `cmds`. New step kinds are new variants here plus a
+//! field in `StepMap`; the runner matches on the enum.
+
+use super::model::{unspanned, Text, VarMap};
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::fmt;
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// A shell command, run with `sh -e -c`.
+    Cmd { cmd: Text, silent: bool, ignore_error: bool },
+    /// A call of another task, with its own vars.
+    Task { task: Text, vars: VarMap, silent: bool },
+    /// Runs when the task ends, whether it failed or not, in reverse order.
+    Defer(Box<Step>),
+    Build(Box<BuildStep>),
+    Push(Box<PushStep>),
+    Tag(Box<TagStep>),
+}
+
+impl Step {
+    pub fn shorthand(cmd: &str) -> Spanned<Step> {
+        let step = Step::Cmd { cmd: unspanned(cmd), silent: false, ignore_error: false };
+        Spanned::new(step, serde_saphyr::Location::UNKNOWN, serde_saphyr::Location::UNKNOWN)
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Cmd { .. } => "cmd",
+            Step::Task { .. } => "task",
+            Step::Defer(_) => "defer",
+            Step::Build(_) => "build",
+            Step::Push(_) => "push",
+            Step::Tag(_) => "tag",
+        }
+    }
+}
+
+/// When a `latest` tag in `tags` is kept.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LatestPolicy {
+    /// Always, as the Taskfiles hoist replaces do.
+    #[default]
+    Always,
+    /// Only for a release tag at HEAD or on the default branch (docker/metadata-action's rule).
+    Auto,
+    /// Never: `latest` is dropped from the tags.
+    Never,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildStep {
+    #[serde(default)]
+    pub context: Option<Text>,
+    #[serde(default)]
+    pub dockerfile: Option<Text>,
+    #[serde(default)]
+    pub target: Option<Text>,
+    #[serde(default)]
+    pub args: IndexMap<String, Text>,
+    #[serde(default)]
+    pub labels: IndexMap<String, Text>,
+    pub image: Text,
+    #[serde(default)]
+    pub tags: Vec<Text>,
+    #[serde(default)]
+    pub latest: LatestPolicy,
+    #[serde(default)]
+    pub no_cache: bool,
+    #[serde(default)]
+    pub pull: bool,
+    #[serde(default)]
+    pub network: Option<Text>,
+    #[serde(default)]
+    pub platform: Option<Text>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushStep {
+    pub image: Text,
+    #[serde(default)]
+    pub to: Option<Text>,
+    #[serde(default)]
+    pub tags: Vec<Text>,
+    #[serde(default)]
+    pub latest: LatestPolicy,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagStep {
+    pub image: Text,
+    #[serde(rename = "as")]
+    pub target: Text,
+}
+
+/// Every key a step mapping may have; exactly one of the kind keys must be set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepMap {
+    #[serde(default)]
+    cmd: Option<Text>,
+    #[serde(default)]
+    task: Option<Text>,
+    #[serde(default)]
+    defer: Option<Box<Step>>,
+    #[serde(default)]
+    build: Option<Box<BuildStep>>,
+    #[serde(default)]
+    push: Option<Box<PushStep>>,
+    #[serde(default)]
+    tag: Option<Box<TagStep>>,
+    #[serde(default)]
+    vars: Option<VarMap>,
+    #[serde(default)]
+    silent: bool,
+    #[serde(default)]
+    ignore_error: bool,
+}
+
+const KIND_KEYS: &str = "`cmd`, `task`, `defer`, `build`, `push` or `tag`";
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = Step;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a command string or a mapping with one of {KIND_KEYS}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Step, E> {
+                Ok(Step::Cmd { cmd: unspanned(v), silent: false, ignore_error: false })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Step, A::Error> {
+                let m = StepMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let kinds = [
+                    m.cmd.is_some(),
+                    m.task.is_some(),
+                    m.defer.is_some(),
+                    m.build.is_some(),
+                    m.push.is_some(),
+                    m.tag.is_some(),
+                ];
+                match kinds.iter().filter(|k| **k).count() {
+                    0 => return Err(de::Error::custom(format!("a step needs one of {KIND_KEYS}"))),
+                    1 => {}
+                    _ => return Err(de::Error::custom(format!("a step takes only one of {KIND_KEYS}"))),
+                }
+                if m.vars.is_some() && m.task.is_none() {
+                    return Err(de::Error::custom("`vars` in a step only goes with `task`"));
+                }
+                Ok(if let Some(cmd) = m.cmd {
+                    Step::Cmd { cmd, silent: m.silent, ignore_error: m.ignore_error }
+                } else if let Some(task) = m.task {
+                    Step::Task { task, vars: m.vars.unwrap_or_default(), silent: m.silent }
+                } else if let Some(inner) = m.defer {
+                    Step::Defer(inner)
+                } else if let Some(b) = m.build {
+                    Step::Build(b)
+                } else if let Some(p) = m.push {
+                    Step::Push(p)
+                } else {
+                    Step::Tag(m.tag.expect("one kind is set"))
+                })
+            }
+        }
+        deserializer.deserialize_any(StepVisitor)
+    }
+}

@@ -1,0 +1,95 @@
+//! Variable values as written: scalars and lists/maps of them (strings are
+//! templates), or `{sh: COMMAND}` whose trimmed stdout is the value.
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum VarValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    List(Vec<VarValue>),
+    Map(IndexMap<String, VarValue>),
+    /// A command run with `sh -c`; its trimmed stdout is the value.
+    Sh(String),
+}
+
+impl VarValue {
+    /// True when evaluating needs neither a template nor a command.
+    pub fn is_literal(&self) -> bool {
+        match self {
+            VarValue::Str(s) => !crate::template::has_markup(s),
+            VarValue::Sh(_) => false,
+            VarValue::List(items) => items.iter().all(VarValue::is_literal),
+            VarValue::Map(map) => map.values().all(VarValue::is_literal),
+            _ => true,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for VarValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = VarValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value (string, number, boolean, list, map) or {sh: COMMAND}")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<VarValue, E> {
+                Ok(VarValue::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<VarValue, E> {
+                Ok(VarValue::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<VarValue, E> {
+                i64::try_from(v).map(VarValue::Int).or(Ok(VarValue::Float(v as f64)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<VarValue, E> {
+                Ok(VarValue::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<VarValue, E> {
+                Ok(VarValue::Str(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<VarValue, E> {
+                Ok(VarValue::Str(v))
+            }
+            fn visit_unit<E>(self) -> Result<VarValue, E> {
+                Ok(VarValue::Null)
+            }
+            fn visit_none<E>(self) -> Result<VarValue, E> {
+                Ok(VarValue::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<VarValue, D::Error> {
+                VarValue::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<VarValue, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(VarValue::List(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VarValue, A::Error> {
+                let mut entries = IndexMap::new();
+                while let Some((key, value)) = map.next_entry::<String, VarValue>()? {
+                    entries.insert(key, value);
+                }
+                if entries.len() == 1 {
+                    if let Some(sh) = entries.get("sh") {
+                        return match sh {
+                            VarValue::Str(cmd) => Ok(VarValue::Sh(cmd.clone())),
+                            _ => Err(de::Error::custom("`sh:` takes a command string")),
+                        };
+                    }
+                }
+                Ok(VarValue::Map(entries))
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
