@@ -31,18 +31,33 @@ pub enum Error {
     TaskfileNotFound { dir: PathBuf },
 
     #[error("cannot read {}: {source}", path.display())]
-    TaskfileRead { path: PathBuf, source: std::io::Error },
+    TaskfileRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     /// YAML syntax or shape errors, and semantic checks of the file.
     #[error("{message}")]
-    Taskfile { origin: Origin, message: String, help: Option<String> },
+    Taskfile {
+        origin: Origin,
+        message: String,
+        help: Option<String>,
+    },
 
     /// Template syntax or rendering errors (undefined variable, bad filter, ...).
     #[error("{message}")]
-    Template { origin: Origin, task: Option<String>, message: String, help: Option<String> },
+    Template {
+        origin: Origin,
+        task: Option<String>,
+        message: String,
+        help: Option<String>,
+    },
 
     #[error("task `{name}` does not exist")]
-    TaskNotFound { name: String, suggestions: Vec<String> },
+    TaskNotFound {
+        name: String,
+        suggestions: Vec<String>,
+    },
 
     #[error("dependency cycle: {}", path.join(" -> "))]
     Cycle { path: Vec<String> },
@@ -54,31 +69,58 @@ pub enum Error {
     Precondition { task: String, message: String },
 
     #[error("task `{task}`: command failed with exit code {code}: {command}")]
-    CommandFailed { task: String, command: String, code: i32 },
+    CommandFailed {
+        task: String,
+        command: String,
+        code: i32,
+    },
 
     #[error("task `{task}`: command killed by signal {signal}: {command}")]
-    CommandKilled { task: String, command: String, signal: i32 },
+    CommandKilled {
+        task: String,
+        command: String,
+        signal: i32,
+    },
 
     #[error("task `{task}`: cannot run `{command}`: {source}")]
-    Spawn { task: String, command: String, source: std::io::Error },
+    Spawn {
+        task: String,
+        command: String,
+        source: std::io::Error,
+    },
 
     #[error("task `{task}`: variable `{var}`: command `{command}` failed with exit code {code}{}", if stderr.is_empty() { String::new() } else { format!("\n{stderr}") })]
-    ShVar { task: String, var: String, command: String, code: i32, stderr: String },
+    ShVar {
+        task: String,
+        var: String,
+        command: String,
+        code: i32,
+        stderr: String,
+    },
 
     #[error("interrupted")]
     Interrupted,
 
     #[error("{}{error}", task.as_ref().map(|t| format!("task `{t}`: ")).unwrap_or_default())]
-    Docker { task: Option<String>, error: crate::docker::DockerError },
+    Docker {
+        task: Option<String>,
+        error: Box<crate::docker::DockerError>,
+    },
 
     #[error("task `{task}`: {error}")]
-    Fingerprint { task: String, error: crate::fingerprint::FingerprintError },
+    Fingerprint {
+        task: String,
+        error: crate::fingerprint::FingerprintError,
+    },
 
     #[error("{0}")]
     Usage(String),
 
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -103,20 +145,29 @@ impl Error {
 
     pub fn origin(&self) -> Option<&Origin> {
         match self {
-            Error::Taskfile { origin, .. } | Error::Template { origin, .. } if origin.is_known() => Some(origin),
+            Error::Taskfile { origin, .. } | Error::Template { origin, .. }
+                if origin.is_known() =>
+            {
+                Some(origin)
+            }
             _ => None,
         }
     }
 
     pub fn help(&self) -> Option<String> {
         match self {
-            Error::TaskfileNotFound { .. } => {
-                Some("create a hoist.yml, pass one with --taskfile, or run in a directory that has one".into())
-            }
+            Error::TaskfileNotFound { .. } => Some(
+                "create a hoist.yml, pass one with --taskfile, or run in a directory that has one"
+                    .into(),
+            ),
             Error::Taskfile { help, .. } | Error::Template { help, .. } => help.clone(),
             Error::TaskNotFound { suggestions, .. } if !suggestions.is_empty() => Some(format!(
                 "did you mean {}? (`hoist --list` shows all tasks)",
-                suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or ")
+                suggestions
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )),
             Error::TaskNotFound { .. } => Some("`hoist --list` shows all tasks".into()),
             Error::RequiredVars { vars, .. } => Some(format!(
@@ -129,7 +180,10 @@ impl Error {
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 }
 
@@ -159,5 +213,9 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter(|(score, _)| *score > 0.8)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().take(3).map(|(_, c)| c.to_owned()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_owned())
+        .collect()
 }

@@ -1,1 +1,224 @@
-//! exec
+//! Running shell commands: `sh -e -c`, each in its own process group so that
+//! cancellation and Ctrl-C reach everything a command started; output read
+//! line by line so parallel tasks never interleave mid-line.
+
+use crate::ui::Printer;
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+use tokio::sync::watch;
+
+/// How command output reaches the terminal (`--output`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputMode {
+    /// Lines as they come, whole lines only.
+    Interleaved,
+    /// Each line prefixed with `[task]`.
+    Prefixed,
+    /// A task's output held back and printed in one block when it ends.
+    Group,
+}
+
+/// Where one task's command output goes.
+#[derive(Clone)]
+pub enum Sink {
+    Direct,
+    Prefixed(String),
+    Buffered(Arc<Mutex<Vec<(bool, String)>>>),
+}
+
+impl Sink {
+    fn line(&self, printer: &Printer, line: &str, is_stderr: bool) {
+        match self {
+            Sink::Direct => printer.out_line(line, is_stderr),
+            Sink::Prefixed(prefix) => printer.out_line(&format!("[{prefix}] {line}"), is_stderr),
+            Sink::Buffered(buffer) => buffer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((is_stderr, line.to_owned())),
+        }
+    }
+}
+
+/// Process groups of running commands, for signal forwarding.
+#[derive(Default)]
+pub struct ProcessTable {
+    groups: Mutex<HashSet<i32>>,
+}
+
+impl ProcessTable {
+    pub fn signal_all(&self, signal: nix::sys::signal::Signal) {
+        for pgid in self.groups.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(*pgid), signal);
+        }
+    }
+
+    fn add(&self, pgid: i32) {
+        self.groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(pgid);
+    }
+
+    fn remove(&self, pgid: i32) {
+        self.groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&pgid);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success,
+    Code(i32),
+    Signal(i32),
+    /// Stopped by us because the run was cancelled.
+    Cancelled,
+}
+
+pub struct ShellCommand<'a> {
+    pub script: &'a str,
+    pub dir: &'a Path,
+    pub env: &'a [(String, String)],
+    pub sink: &'a Sink,
+}
+
+/// Runs one command to completion, or until `cancel` turns true.
+pub async fn run(
+    command: ShellCommand<'_>,
+    printer: &Printer,
+    processes: &ProcessTable,
+    mut cancel: watch::Receiver<bool>,
+) -> std::io::Result<Exit> {
+    let mut child = Command::new("sh")
+        .arg("-e")
+        .arg("-c")
+        .arg(command.script)
+        .current_dir(command.dir)
+        .envs(command.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()?;
+    let pgid = child.id().map(|id| id as i32);
+    if let Some(pgid) = pgid {
+        processes.add(pgid);
+    }
+    let out = child
+        .stdout
+        .take()
+        .map(|s| pump(s, command.sink.clone(), false));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| pump(s, command.sink.clone(), true));
+    let pumps = async {
+        // Pumps end when every writer closed the pipe: the child and anything it
+        // left running in its group, as with `task`.
+        futures_util::future::join(
+            async {
+                if let Some(out) = out {
+                    out.run(printer).await
+                }
+            },
+            async {
+                if let Some(err) = err {
+                    err.run(printer).await
+                }
+            },
+        )
+        .await;
+    };
+    let waited = async {
+        let finished = tokio::select! {
+            status = child.wait() => Some(status),
+            _ = cancelled(&mut cancel) => None,
+        };
+        match finished {
+            Some(status) => status.map(exit_of),
+            None => {
+                terminate(pgid, &mut child).await;
+                Ok(Exit::Cancelled)
+            }
+        }
+    };
+    let (exit, ()) = futures_util::future::join(waited, pumps).await;
+    let exit = exit?;
+    if let Some(pgid) = pgid {
+        processes.remove(pgid);
+    }
+    Ok(exit)
+}
+
+/// Resolves when the run is cancelled; never, if nobody can cancel any more.
+async fn cancelled(cancel: &mut watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// SIGTERM to the group, then SIGKILL if it has not gone after a grace period.
+async fn terminate(pgid: Option<i32>, child: &mut tokio::process::Child) {
+    use nix::sys::signal::{killpg, Signal};
+    if let Some(pgid) = pgid {
+        let pid = nix::unistd::Pid::from_raw(pgid);
+        let _ = killpg(pid, Signal::SIGTERM);
+        if tokio::time::timeout(Duration::from_secs(5), child.wait())
+            .await
+            .is_err()
+        {
+            let _ = killpg(pid, Signal::SIGKILL);
+            let _ = child.wait().await;
+        }
+    }
+}
+
+fn exit_of(status: std::process::ExitStatus) -> Exit {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(0), _) => Exit::Success,
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(signal)) => Exit::Signal(signal),
+        (None, None) => Exit::Code(1),
+    }
+}
+
+struct Pump<R> {
+    reader: R,
+    sink: Sink,
+    is_stderr: bool,
+}
+
+fn pump<R: AsyncRead + Unpin>(reader: R, sink: Sink, is_stderr: bool) -> Pump<R> {
+    Pump {
+        reader,
+        sink,
+        is_stderr,
+    }
+}
+
+impl<R: AsyncRead + Unpin> Pump<R> {
+    async fn run(self, printer: &Printer) {
+        let mut reader = BufReader::new(self.reader);
+        let mut buf = Vec::with_capacity(256);
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buf);
+                    let line = line.strip_suffix('\n').unwrap_or(&line);
+                    let line = line.strip_suffix('\r').unwrap_or(line);
+                    self.sink.line(printer, line, self.is_stderr);
+                }
+            }
+        }
+    }
+}

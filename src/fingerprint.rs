@@ -9,7 +9,10 @@ pub enum FingerprintError {
     #[error("invalid glob `{glob}`: {reason}")]
     Glob { glob: String, reason: String },
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

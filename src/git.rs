@@ -18,7 +18,9 @@ pub struct GitRepo {
 impl GitRepo {
     /// Opens the repository containing `dir`; `None` outside a repository.
     pub fn discover(dir: &Path) -> Option<GitRepo> {
-        git2::Repository::discover(dir).ok().map(|repo| GitRepo { repo })
+        git2::Repository::discover(dir)
+            .ok()
+            .map(|repo| GitRepo { repo })
     }
 
     /// Exactly what `git describe --tags --always` prints.

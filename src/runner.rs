@@ -1,1 +1,694 @@
-//! runner
+//! Runs a plan: deps first (in parallel, each once per invocation), then the
+//! task's steps in order, deferred steps last. The first failure cancels the
+//! rest; its error decides hoist's exit code.
+
+use crate::error::{Error, Result};
+use crate::exec::{self, Exit, OutputMode, ProcessTable, ShellCommand, Sink};
+use crate::source::Origin;
+use crate::taskfile::{Call, Step, Task, Text, VarMap};
+use crate::ui::Printer;
+use crate::vars::{Context, Scope};
+use futures_util::future::BoxFuture;
+use indexmap::IndexMap;
+use minijinja::Value;
+use serde_saphyr::{Location, Spanned};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{watch, OnceCell, Semaphore};
+
+mod images;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub dry: bool,
+    pub force: bool,
+    pub silent: bool,
+    pub parallel: bool,
+    pub concurrency: usize,
+    pub output: OutputMode,
+}
+
+/// Marks a failure whose error is already recorded in the runner.
+#[derive(Debug)]
+pub struct Failed;
+
+type Flow = std::result::Result<(), Failed>;
+
+pub struct Runner {
+    ctx: Arc<Context>,
+    printer: Arc<Printer>,
+    options: Options,
+    permits: Semaphore,
+    processes: ProcessTable,
+    cancel: watch::Sender<bool>,
+    failure: Mutex<Option<Error>>,
+    /// Deps run once per invocation: key is task name plus call vars.
+    once: Mutex<HashMap<String, Arc<OnceCell<bool>>>>,
+    state_dir: PathBuf,
+    images: images::ImageSteps,
+}
+
+impl Runner {
+    pub fn new(ctx: Arc<Context>, options: Options) -> Arc<Runner> {
+        let printer = ctx.printer.clone();
+        let state_dir = ctx.taskfile.dir.join(".hoist");
+        Arc::new(Runner {
+            printer,
+            permits: Semaphore::new(options.concurrency.max(1)),
+            options,
+            processes: ProcessTable::default(),
+            cancel: watch::channel(false).0,
+            failure: Mutex::new(None),
+            once: Mutex::new(HashMap::new()),
+            state_dir,
+            images: images::ImageSteps::default(),
+            ctx,
+        })
+    }
+
+    /// Runs the requested tasks (canonical names); sequentially unless `--parallel`.
+    pub async fn run(self: &Arc<Self>, roots: Vec<String>) -> Result<()> {
+        if self.options.parallel {
+            let runs = roots
+                .into_iter()
+                .map(|root| self.clone().run_task(root, IndexMap::new(), None));
+            futures_util::future::join_all(runs).await;
+        } else {
+            for root in roots {
+                if self
+                    .clone()
+                    .run_task(root, IndexMap::new(), None)
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+        match self
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Ctrl-C or SIGTERM: forward to every running command's group and stop.
+    pub fn interrupt(&self, signal: nix::sys::signal::Signal) {
+        self.processes.signal_all(signal);
+        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Error::Interrupted);
+        self.cancel.send_replace(true);
+    }
+
+    fn fail(&self, error: Error) -> Failed {
+        let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(error);
+        }
+        drop(slot);
+        self.cancel.send_replace(true);
+        Failed
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    fn run_task(
+        self: Arc<Self>,
+        name: String,
+        call_vars: IndexMap<String, Value>,
+        caller: Option<String>,
+    ) -> BoxFuture<'static, Flow> {
+        Box::pin(async move {
+            let Some((canonical, task)) = self.ctx.taskfile.find(&name) else {
+                let error = self.ctx.taskfile.unknown_task(&name);
+                return Err(self.fail(error));
+            };
+            let canonical = canonical.to_owned();
+            let _ = caller;
+            let scope = self
+                .task_scope(&canonical, task, call_vars)
+                .map_err(|e| self.fail(e))?;
+            let missing = scope
+                .missing(&task.value.requires)
+                .map_err(|e| self.fail(e))?;
+            if !missing.is_empty() {
+                return Err(self.fail(Error::RequiredVars {
+                    task: canonical,
+                    vars: missing,
+                }));
+            }
+            self.run_deps(&scope, task).await?;
+            if self.cancelled() {
+                return Err(Failed);
+            }
+            self.run_body(&canonical, task, &scope).await
+        })
+    }
+
+    fn task_scope(
+        &self,
+        name: &str,
+        task: &Spanned<Task>,
+        call_vars: IndexMap<String, Value>,
+    ) -> Result<Arc<Scope>> {
+        let root = self.ctx.taskfile.dir.clone();
+        let Some(dir) = &task.value.dir else {
+            return Ok(self.ctx.task_scope(name, call_vars, root));
+        };
+        // `dir` may use the task's vars; render it in a scope rooted at the file.
+        let probe = self.ctx.task_scope(name, call_vars.clone(), root.clone());
+        let rendered = probe.render(dir, &task.referenced, "`dir`")?;
+        Ok(self.ctx.task_scope(name, call_vars, root.join(rendered)))
+    }
+
+    async fn run_deps(self: &Arc<Self>, scope: &Arc<Scope>, task: &Spanned<Task>) -> Flow {
+        let mut runs = Vec::new();
+        for dep in &task.value.deps {
+            let (name, vars) = self
+                .resolve_call(scope, &dep.value, &dep.referenced)
+                .map_err(|e| self.fail(e))?;
+            let key = instance_key(&name, &vars);
+            let cell = self
+                .once
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key)
+                .or_default()
+                .clone();
+            let runner = self.clone();
+            let caller = scope.task().map(str::to_owned);
+            runs.push(async move {
+                let ok = *cell
+                    .get_or_init(
+                        || async move { runner.run_task(name, vars, caller).await.is_ok() },
+                    )
+                    .await;
+                if ok {
+                    Ok(())
+                } else {
+                    Err(Failed)
+                }
+            });
+        }
+        let results = futures_util::future::join_all(runs).await;
+        results.into_iter().collect()
+    }
+
+    /// A call's task name and its vars, evaluated in the caller's scope.
+    fn resolve_call(
+        &self,
+        scope: &Arc<Scope>,
+        call: &Call,
+        at: &Location,
+    ) -> Result<(String, IndexMap<String, Value>)> {
+        let name = scope.render(&call.task, at, "task name")?;
+        let vars = self.eval_vars(scope, &call.vars, at)?;
+        Ok((name, vars))
+    }
+
+    fn eval_vars(
+        &self,
+        scope: &Arc<Scope>,
+        vars: &VarMap,
+        at: &Location,
+    ) -> Result<IndexMap<String, Value>> {
+        let mut out = IndexMap::new();
+        for (key, value) in vars {
+            let origin = self.ctx.taskfile.origin_of(value, at);
+            out.insert(key.clone(), scope.eval(&value.value, &origin, key)?);
+        }
+        Ok(out)
+    }
+
+    async fn run_body(
+        self: &Arc<Self>,
+        name: &str,
+        task: &Spanned<Task>,
+        scope: &Arc<Scope>,
+    ) -> Flow {
+        let t = &task.value;
+        let label = match &t.label {
+            Some(label) => scope
+                .render(label, &task.referenced, "`label`")
+                .map_err(|e| self.fail(e))?,
+            None => name.to_owned(),
+        };
+        let env = self.command_env(scope, task).map_err(|e| self.fail(e))?;
+        let sink = self
+            .sink_for(scope, task, &label)
+            .map_err(|e| self.fail(e))?;
+        if !self.options.dry {
+            self.check_preconditions(name, task, scope, &env).await?;
+        }
+        let fingerprint = match self.up_to_date(name, task, scope, &env).await? {
+            Freshness::UpToDate => {
+                self.printer.status(&label, "up to date");
+                return Ok(());
+            }
+            Freshness::Run(fingerprint) => fingerprint,
+        };
+        let grouped = matches!(sink, Sink::Buffered(_));
+        let mut defers: Vec<&Spanned<Step>> = Vec::new();
+        let mut result = Ok(());
+        for step in &t.cmds {
+            if self.cancelled() {
+                result = Err(Failed);
+                break;
+            }
+            if let Step::Defer(_) = step.value {
+                defers.push(step);
+                continue;
+            }
+            result = self
+                .run_step(name, &label, task, scope, step, &step.value, &env, &sink)
+                .await;
+            if result.is_err() {
+                break;
+            }
+        }
+        // Deferred steps run whatever happened, last registered first.
+        for step in defers.into_iter().rev() {
+            if let Step::Defer(inner) = &step.value {
+                let _ = self
+                    .run_deferred(name, &label, task, scope, step, inner, &env, &sink)
+                    .await;
+            }
+        }
+        if grouped {
+            self.flush_group(&label, &sink);
+        }
+        if result.is_ok() && !self.options.dry {
+            if let Some((state_key, fingerprint)) = fingerprint {
+                if let Err(error) =
+                    crate::fingerprint::record(&self.state_dir, &state_key, &fingerprint)
+                {
+                    self.printer.warn(&format!(
+                        "task `{name}`: could not store its fingerprint: {error}"
+                    ));
+                }
+            }
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_deferred<'a>(
+        self: &'a Arc<Self>,
+        name: &'a str,
+        label: &'a str,
+        task: &'a Spanned<Task>,
+        scope: &'a Arc<Scope>,
+        step: &'a Spanned<Step>,
+        inner: &'a Step,
+        env: &'a [(String, String)],
+        sink: &'a Sink,
+    ) -> BoxFuture<'a, Flow> {
+        Box::pin(async move {
+            // A deferred step must run even after cancellation: use a fresh token.
+            self.run_step_uncancelled(name, label, task, scope, step, inner, env, sink)
+                .await
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_step_uncancelled(
+        self: &Arc<Self>,
+        name: &str,
+        label: &str,
+        task: &Spanned<Task>,
+        scope: &Arc<Scope>,
+        step: &Spanned<Step>,
+        inner: &Step,
+        env: &[(String, String)],
+        sink: &Sink,
+    ) -> Flow {
+        let (_keep, receiver) = watch::channel(false);
+        self.step_with(name, label, task, scope, step, inner, env, sink, receiver)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_step(
+        self: &Arc<Self>,
+        name: &str,
+        label: &str,
+        task: &Spanned<Task>,
+        scope: &Arc<Scope>,
+        step: &Spanned<Step>,
+        inner: &Step,
+        env: &[(String, String)],
+        sink: &Sink,
+    ) -> Flow {
+        self.step_with(
+            name,
+            label,
+            task,
+            scope,
+            step,
+            inner,
+            env,
+            sink,
+            self.cancel.subscribe(),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn step_with(
+        self: &Arc<Self>,
+        name: &str,
+        label: &str,
+        task: &Spanned<Task>,
+        scope: &Arc<Scope>,
+        step: &Spanned<Step>,
+        inner: &Step,
+        env: &[(String, String)],
+        sink: &Sink,
+        cancel: watch::Receiver<bool>,
+    ) -> Flow {
+        let t = &task.value;
+        let quiet = self.options.silent || t.silent || self.ctx.taskfile.silent;
+        match inner {
+            Step::Cmd {
+                cmd,
+                silent,
+                ignore_error,
+            } => {
+                let script = scope
+                    .render(cmd, &step.referenced, "command")
+                    .map_err(|e| self.fail(e))?;
+                if !quiet && !silent || self.options.dry {
+                    self.printer.status(label, script.trim_end());
+                }
+                if self.options.dry {
+                    return Ok(());
+                }
+                let exit = {
+                    let _permit = self
+                        .permits
+                        .acquire()
+                        .await
+                        .expect("semaphore is never closed");
+                    let command = ShellCommand {
+                        script: &script,
+                        dir: scope_dir(scope, &self.ctx),
+                        env,
+                        sink,
+                    };
+                    exec::run(command, &self.printer, &self.processes, cancel).await
+                };
+                let error = match exit {
+                    Ok(Exit::Success) => return Ok(()),
+                    Ok(Exit::Cancelled) => return Err(Failed),
+                    Ok(Exit::Code(code)) => Error::CommandFailed {
+                        task: name.to_owned(),
+                        command: script,
+                        code,
+                    },
+                    Ok(Exit::Signal(signal)) => Error::CommandKilled {
+                        task: name.to_owned(),
+                        command: script,
+                        signal,
+                    },
+                    Err(source) => Error::Spawn {
+                        task: name.to_owned(),
+                        command: script,
+                        source,
+                    },
+                };
+                if *ignore_error || t.ignore_error {
+                    self.printer.warn(&format!("{error} (ignored)"));
+                    return Ok(());
+                }
+                Err(self.fail(error))
+            }
+            Step::Task {
+                task: target,
+                vars,
+                silent: _,
+            } => {
+                let call = Call {
+                    task: target.clone(),
+                    vars: vars.clone(),
+                    silent: false,
+                };
+                let (target, vars) = self
+                    .resolve_call(scope, &call, &step.referenced)
+                    .map_err(|e| self.fail(e))?;
+                let policy = self.ctx.taskfile.find(&target).map(|(_, t)| t.value.run);
+                match policy {
+                    Some(crate::taskfile::RunPolicy::Once)
+                    | Some(crate::taskfile::RunPolicy::WhenChanged) => {
+                        let key = if policy == Some(crate::taskfile::RunPolicy::Once) {
+                            format!("{target}\u{0}once")
+                        } else {
+                            instance_key(&target, &vars)
+                        };
+                        let cell = self
+                            .once
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .entry(key)
+                            .or_default()
+                            .clone();
+                        let runner = self.clone();
+                        let caller = Some(name.to_owned());
+                        let ok = *cell
+                            .get_or_init(|| async move {
+                                runner.run_task(target, vars, caller).await.is_ok()
+                            })
+                            .await;
+                        if ok {
+                            Ok(())
+                        } else {
+                            Err(Failed)
+                        }
+                    }
+                    _ => {
+                        self.clone()
+                            .run_task(target, vars, Some(name.to_owned()))
+                            .await
+                    }
+                }
+            }
+            Step::Defer(inner) => {
+                // A defer inside a defer runs in place.
+                self.run_deferred(name, label, task, scope, step, inner, env, sink)
+                    .await
+            }
+            Step::Build(_) | Step::Push(_) | Step::Tag(_) => {
+                self.images
+                    .run(self, name, label, scope, step, inner, quiet)
+                    .await
+            }
+        }
+    }
+
+    /// Exported to commands: dotenv, then the file's `env`, then the task's.
+    fn command_env(
+        &self,
+        scope: &Arc<Scope>,
+        task: &Spanned<Task>,
+    ) -> Result<Vec<(String, String)>> {
+        let mut env: IndexMap<String, String> = self.ctx.dotenv().iter().cloned().collect();
+        let global = self.ctx.global();
+        for (key, value) in &self.ctx.taskfile.env {
+            let origin = self.ctx.taskfile.origin(&value.referenced);
+            env.insert(
+                key.clone(),
+                value_text(&global.eval(&value.value, &origin, key)?),
+            );
+        }
+        for (key, value) in &task.value.env {
+            let origin = self.ctx.taskfile.origin_of(value, &task.referenced);
+            env.insert(
+                key.clone(),
+                value_text(&scope.eval(&value.value, &origin, key)?),
+            );
+        }
+        Ok(env.into_iter().collect())
+    }
+
+    fn sink_for(&self, scope: &Arc<Scope>, task: &Spanned<Task>, label: &str) -> Result<Sink> {
+        Ok(match self.options.output {
+            OutputMode::Interleaved => Sink::Direct,
+            OutputMode::Prefixed => {
+                let prefix = match &task.value.prefix {
+                    Some(p) => scope.render(p, &task.referenced, "`prefix`")?,
+                    None => label.to_owned(),
+                };
+                Sink::Prefixed(prefix)
+            }
+            OutputMode::Group => Sink::Buffered(Arc::default()),
+        })
+    }
+
+    fn flush_group(&self, label: &str, sink: &Sink) {
+        let Sink::Buffered(buffer) = sink else { return };
+        let lines = std::mem::take(&mut *buffer.lock().unwrap_or_else(|e| e.into_inner()));
+        if lines.is_empty() {
+            return;
+        }
+        self.printer.group_start(label);
+        for (is_stderr, line) in lines {
+            self.printer.out_line(&line, is_stderr);
+        }
+        self.printer.group_end(label);
+    }
+
+    async fn check_preconditions(
+        &self,
+        name: &str,
+        task: &Spanned<Task>,
+        scope: &Arc<Scope>,
+        env: &[(String, String)],
+    ) -> Flow {
+        for pre in &task.value.preconditions {
+            let script = scope
+                .render(&pre.value.sh, &pre.referenced, "precondition")
+                .map_err(|e| self.fail(e))?;
+            if !self.quiet_check(&script, scope, env).await {
+                let message = match &pre.value.msg {
+                    Some(msg) => scope
+                        .render(msg, &pre.referenced, "precondition message")
+                        .map_err(|e| self.fail(e))?,
+                    None => format!("`{script}` failed"),
+                };
+                return Err(self.fail(Error::Precondition {
+                    task: name.to_owned(),
+                    message,
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a check command with its output discarded; true when it succeeds.
+    async fn quiet_check(
+        &self,
+        script: &str,
+        scope: &Arc<Scope>,
+        env: &[(String, String)],
+    ) -> bool {
+        let status = tokio::process::Command::new("sh")
+            .arg("-e")
+            .arg("-c")
+            .arg(script)
+            .current_dir(scope_dir(scope, &self.ctx))
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .await;
+        status.is_ok_and(|s| s.success())
+    }
+
+    async fn up_to_date(
+        &self,
+        name: &str,
+        task: &Spanned<Task>,
+        scope: &Arc<Scope>,
+        env: &[(String, String)],
+    ) -> std::result::Result<Freshness, Failed> {
+        let t = &task.value;
+        if self.options.force || self.options.dry || (t.status.is_empty() && t.sources.is_empty()) {
+            return Ok(Freshness::Run(None));
+        }
+        for check in &t.status {
+            let script = scope
+                .render(check, &task.referenced, "`status`")
+                .map_err(|e| self.fail(e))?;
+            if !self.quiet_check(&script, scope, env).await {
+                return Ok(Freshness::Run(None));
+            }
+        }
+        if t.sources.is_empty() {
+            return Ok(Freshness::UpToDate);
+        }
+        let render_all = |list: &[Text], what: &str| -> Result<Vec<String>> {
+            list.iter()
+                .map(|s| scope.render(s, &task.referenced, what))
+                .collect()
+        };
+        let sources = render_all(&t.sources, "`sources`").map_err(|e| self.fail(e))?;
+        let generates = render_all(&t.generates, "`generates`").map_err(|e| self.fail(e))?;
+        let state_key = instance_key(name, &IndexMap::new());
+        let dir = scope_dir(scope, &self.ctx).to_path_buf();
+        let state_dir = self.state_dir.clone();
+        let key = state_key.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            crate::fingerprint::check(&state_dir, &key, &dir, &sources, &generates)
+        })
+        .await
+        .expect("fingerprint check does not panic");
+        match checked {
+            Ok((crate::fingerprint::Freshness::UpToDate, _)) => Ok(Freshness::UpToDate),
+            Ok((crate::fingerprint::Freshness::Stale(reason), fingerprint)) => {
+                self.printer
+                    .verbose(&format!("[{name}] must run: {reason}"));
+                Ok(Freshness::Run(Some((state_key, fingerprint))))
+            }
+            Err(error) => Err(self.fail(Error::Fingerprint {
+                task: name.to_owned(),
+                error,
+            })),
+        }
+    }
+
+    pub fn printer(&self) -> &Arc<Printer> {
+        &self.printer
+    }
+
+    pub fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    pub(crate) fn record_failure(&self, error: Error) -> Failed {
+        self.fail(error)
+    }
+
+    pub(crate) fn origin(&self, value: &Text, fallback: &Location) -> Origin {
+        self.ctx.taskfile.origin_of(value, fallback)
+    }
+}
+
+enum Freshness {
+    UpToDate,
+    /// Must run; with the fingerprint to store afterwards when sources are tracked.
+    Run(Option<(String, String)>),
+}
+
+fn scope_dir<'a>(scope: &'a Arc<Scope>, _ctx: &Context) -> &'a std::path::Path {
+    scope.dir()
+}
+
+/// The identity of a task instance: its name and call vars.
+pub fn instance_key(name: &str, vars: &IndexMap<String, Value>) -> String {
+    let mut pairs: Vec<String> = vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.sort();
+    if pairs.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}[{}]", pairs.join(","))
+    }
+}
+
+/// A variable's value as the text an environment variable holds.
+pub fn value_text(value: &Value) -> String {
+    if value.is_none() || value.is_undefined() {
+        String::new()
+    } else {
+        value.to_string()
+    }
+}

@@ -18,7 +18,11 @@ impl Origin {
     }
 
     pub fn unknown() -> Self {
-        Origin { file: Arc::new(PathBuf::new()), line: 0, column: 0 }
+        Origin {
+            file: Arc::new(PathBuf::new()),
+            line: 0,
+            column: 0,
+        }
     }
 
     pub fn is_known(&self) -> bool {
@@ -42,7 +46,9 @@ impl Origin {
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
             let caret_pad = " ".repeat(self.column.saturating_sub(1) as usize);
-            out.push_str(&format!("\n{pad} |\n{number} | {line}\n{pad} | {caret_pad}^"));
+            out.push_str(&format!(
+                "\n{pad} |\n{number} | {line}\n{pad} | {caret_pad}^"
+            ));
         }
         out
     }

@@ -57,7 +57,9 @@ impl Printer {
         let color = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stderr_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb"),
+            ColorChoice::Auto => {
+                stderr_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
         };
         let interactive = stderr_tty && ci == CiKind::None;
         Printer {
@@ -66,7 +68,11 @@ impl Printer {
             color,
             interactive,
             ci,
-            multi: if interactive && !silent { Some(MultiProgress::new()) } else { None },
+            multi: if interactive && !silent {
+                Some(MultiProgress::new())
+            } else {
+                None
+            },
             lock: Mutex::new(()),
         }
     }
@@ -180,7 +186,10 @@ impl Printer {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
                 // GitLab's section markers are the one place control codes are required.
-                self.out_line(&format!("\x1b[0Ksection_start:{now}:{id}[collapsed=false]\r\x1b[0K{name}"), false)
+                self.out_line(
+                    &format!("\x1b[0Ksection_start:{now}:{id}[collapsed=false]\r\x1b[0K{name}"),
+                    false,
+                )
             }
             _ => {}
         }
@@ -205,5 +214,7 @@ impl Printer {
 }
 
 fn section_id(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }

@@ -41,8 +41,15 @@ pub const BUILTINS: &[&str] = &[
 ];
 
 /// Built-ins that an environment variable of the same name overrides.
-const ENV_OVERRIDABLE: &[&str] =
-    &["VERSION", "GIT_BRANCH", "GIT_COMMIT", "GIT_SHORT_COMMIT", "GIT_TAG", "GIT_DIRTY", "BUILD_TIME"];
+const ENV_OVERRIDABLE: &[&str] = &[
+    "VERSION",
+    "GIT_BRANCH",
+    "GIT_COMMIT",
+    "GIT_SHORT_COMMIT",
+    "GIT_TAG",
+    "GIT_DIRTY",
+    "BUILD_TIME",
+];
 
 /// What one invocation shares between all scopes.
 pub struct Context {
@@ -79,7 +86,9 @@ impl Context {
         for file in &taskfile.dotenv {
             let path = taskfile.dir.join(&file.value);
             // A missing dotenv file is normal (e.g. .env only on developer machines).
-            let Ok(iter) = dotenvy::from_path_iter(&path) else { continue };
+            let Ok(iter) = dotenvy::from_path_iter(&path) else {
+                continue;
+            };
             for item in iter {
                 let (key, value) = item.map_err(|e| Error::Taskfile {
                     origin: taskfile.origin(&file.referenced),
@@ -125,7 +134,12 @@ impl Context {
     }
 
     /// A scope for one task instance: its own vars over the global ones.
-    pub fn task_scope(self: &Arc<Self>, task: &str, call_vars: IndexMap<String, Value>, dir: PathBuf) -> Arc<Scope> {
+    pub fn task_scope(
+        self: &Arc<Self>,
+        task: &str,
+        call_vars: IndexMap<String, Value>,
+        dir: PathBuf,
+    ) -> Arc<Scope> {
         Arc::new(Scope {
             ctx: self.clone(),
             parent: Some(self.global()),
@@ -150,7 +164,11 @@ impl Context {
     }
 
     fn env_object(&self) -> Value {
-        self.env_value.get_or_init(|| Value::from_pairs(self.environ.iter().map(|(k, v)| (k.as_str(), v.as_str())))).clone()
+        self.env_value
+            .get_or_init(|| {
+                Value::from_pairs(self.environ.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            })
+            .clone()
     }
 
     fn with_git<T>(&self, f: impl FnOnce(&GitRepo) -> T) -> Option<T> {
@@ -172,11 +190,19 @@ impl Context {
                 return Some(Value::from(value.as_str()));
             }
         }
-        if let Some(value) = self.builtin_cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+        if let Some(value) = self
+            .builtin_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
             return Some(value.clone());
         }
         let value = self.compute_builtin(name);
-        self.builtin_cache.lock().unwrap_or_else(|e| e.into_inner()).insert(name, value.clone());
+        self.builtin_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, value.clone());
         Some(value)
     }
 
@@ -223,7 +249,12 @@ impl Context {
 
     fn run_sh(&self, dir: &Path, command: &str) -> std::result::Result<String, ShFailure> {
         let key = (dir.to_path_buf(), command.to_owned());
-        if let Some(hit) = self.sh_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(hit) = self
+            .sh_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return hit.clone();
         }
         let output = std::process::Command::new("sh")
@@ -241,9 +272,15 @@ impl Context {
                 code: out.status.code().unwrap_or(1),
                 stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
             }),
-            Err(e) => Err(ShFailure { code: 127, stderr: e.to_string() }),
+            Err(e) => Err(ShFailure {
+                code: 127,
+                stderr: e.to_string(),
+            }),
         };
-        self.sh_cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, result.clone());
+        self.sh_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, result.clone());
         result
     }
 }
@@ -255,7 +292,8 @@ pub fn build_time(source_date_epoch: Option<&str>) -> String {
         .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
         .unwrap_or_else(time::OffsetDateTime::now_utc);
     let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Go's names (GOOS), since the pipelines we serve pass these to `go build`.
@@ -323,6 +361,11 @@ impl Scope {
         &self.ctx
     }
 
+    /// The directory commands of this scope run in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn task(&self) -> Option<&str> {
         self.task.as_deref()
     }
@@ -355,7 +398,12 @@ impl Scope {
             return Ok(Some(value.clone()));
         }
         if let Some(def) = self.defs().get(name) {
-            if let Some(hit) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(name) {
+            if let Some(hit) = self
+                .cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(name)
+            {
                 return Ok(Some(hit.clone()));
             }
             let key = (self.id(), name.to_owned());
@@ -372,7 +420,10 @@ impl Scope {
                 let result = self.eval(&def.value, &self.origin(&def.referenced), name);
                 EVALUATING.with(|stack| stack.borrow_mut().pop());
                 let value = result?;
-                self.cache.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_owned(), value.clone());
+                self.cache
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(name.to_owned(), value.clone());
                 return Ok(Some(value));
             }
         }
@@ -385,7 +436,10 @@ impl Scope {
     fn cycle_error(&self, name: &str, def: &serde_saphyr::Spanned<VarValue>) -> Error {
         let mut path: Vec<String> = EVALUATING.with(|stack| {
             let stack = stack.borrow();
-            let start = stack.iter().position(|(id, n)| *id == self.id() && n == name).unwrap_or(0);
+            let start = stack
+                .iter()
+                .position(|(id, n)| *id == self.id() && n == name)
+                .unwrap_or(0);
             stack[start..].iter().map(|(_, n)| n.clone()).collect()
         });
         path.push(name.to_owned());
@@ -409,9 +463,12 @@ impl Scope {
             VarValue::Int(i) => Value::from(*i),
             VarValue::Float(f) => Value::from(*f),
             VarValue::Str(s) => Value::from(self.render_at(s, origin, what)?),
-            VarValue::List(items) => {
-                Value::from(items.iter().map(|i| self.eval(i, origin, what)).collect::<Result<Vec<_>>>()?)
-            }
+            VarValue::List(items) => Value::from(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, origin, what))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
             VarValue::Map(map) => {
                 let mut out = IndexMap::new();
                 for (k, v) in map {
@@ -438,8 +495,17 @@ impl Scope {
     }
 
     /// Renders a spanned template of the task file.
-    pub fn render(self: &Arc<Self>, text: &Text, fallback: &Location, what: &str) -> Result<String> {
-        let location = if text.referenced.line() > 0 { &text.referenced } else { fallback };
+    pub fn render(
+        self: &Arc<Self>,
+        text: &Text,
+        fallback: &Location,
+        what: &str,
+    ) -> Result<String> {
+        let location = if text.referenced.line() > 0 {
+            &text.referenced
+        } else {
+            fallback
+        };
         self.render_at(&text.value, &self.origin(location), what)
     }
 
@@ -449,23 +515,39 @@ impl Scope {
             return Ok(text.to_owned());
         }
         LOOKUP_ERROR.with(|slot| slot.borrow_mut().take());
-        let result = self.ctx.engine.render(text, Value::from_dyn_object(self.clone()));
+        let result = self
+            .ctx
+            .engine
+            .render(text, Value::from_dyn_object(self.clone()));
         if let Some(error) = LOOKUP_ERROR.with(|slot| slot.borrow_mut().take()) {
             return Err(error);
         }
         result.map_err(|e| self.template_error(text, origin, what, e))
     }
 
-    fn template_error(&self, text: &str, origin: &Origin, what: &str, error: TemplateError) -> Error {
+    fn template_error(
+        &self,
+        text: &str,
+        origin: &Origin,
+        what: &str,
+        error: TemplateError,
+    ) -> Error {
         let origin = refine_origin(origin, text, error.range.clone());
         let help = error.undefined.as_deref().map(|name| {
             let known = self.known_names();
             match closest(name, known.iter().map(String::as_str)).first() {
-                Some(best) => format!("did you mean `{best}`? (`hoist --vars` lists the variables)"),
-                None => "define it under `vars:`, pass it as NAME=value, or use `| default(...)`".to_owned(),
+                Some(best) => {
+                    format!("did you mean `{best}`? (`hoist --vars` lists the variables)")
+                }
+                None => "define it under `vars:`, pass it as NAME=value, or use `| default(...)`"
+                    .to_owned(),
             }
         });
-        let context = if what.is_empty() { String::new() } else { format!(" in {what}") };
+        let context = if what.is_empty() {
+            String::new()
+        } else {
+            format!(" in {what}")
+        };
         Error::Template {
             origin,
             task: self.task.clone(),
@@ -538,7 +620,9 @@ impl Scope {
 /// Points the origin at the offending expression when the template is one line
 /// that appears verbatim in the file (plain or simply quoted scalars).
 fn refine_origin(origin: &Origin, text: &str, range: Option<std::ops::Range<usize>>) -> Origin {
-    let (Some(range), Some(line)) = (range, origin.source_line()) else { return origin.clone() };
+    let (Some(range), Some(line)) = (range, origin.source_line()) else {
+        return origin.clone();
+    };
     if text.contains('\n') {
         return origin.clone();
     }

@@ -71,10 +71,20 @@ pub struct TagSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     #[error("invalid image tag `{tag}` (from `{template}` at {origin}): {reason}")]
-    InvalidTag { tag: String, template: String, origin: String, reason: String },
+    InvalidTag {
+        tag: String,
+        template: String,
+        origin: String,
+        reason: String,
+    },
 
     #[error("invalid repository `{repository}` (from `{template}` at {origin}): {reason}")]
-    InvalidRepository { repository: String, template: String, origin: String, reason: String },
+    InvalidRepository {
+        repository: String,
+        template: String,
+        origin: String,
+        reason: String,
+    },
 
     #[error("{0}")]
     Other(String),
@@ -89,4 +99,19 @@ impl DockerError {
             _ => None,
         }
     }
+}
+
+// Placeholder describers until the engine work lands (replaced by its own).
+pub fn describe_build(spec: &BuildSpec) -> Result<String, DockerError> {
+    Ok(format!(
+        "build {} ({})",
+        spec.image.value,
+        spec.context.display()
+    ))
+}
+pub fn describe_push(spec: &PushSpec) -> Result<String, DockerError> {
+    Ok(format!("push {}", spec.image.value))
+}
+pub fn describe_tag(spec: &TagSpec) -> Result<String, DockerError> {
+    Ok(format!("tag {} as {}", spec.image.value, spec.target.value))
 }

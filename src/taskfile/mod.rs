@@ -52,12 +52,16 @@ impl Taskfile {
                 }
             }
         }
-        Err(Error::TaskfileNotFound { dir: start.to_path_buf() })
+        Err(Error::TaskfileNotFound {
+            dir: start.to_path_buf(),
+        })
     }
 
     pub fn load(path: &Path) -> Result<Taskfile> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::TaskfileRead { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::TaskfileRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         Taskfile::parse(path, &text)
     }
@@ -66,8 +70,8 @@ impl Taskfile {
         let path = Arc::new(path);
         let mut options = serde_saphyr::Options::default();
         options.with_snippet = false;
-        let model: model::FileModel =
-            serde_saphyr::from_str_with_options(text, options).map_err(|e| yaml_error(&path, text, e))?;
+        let model: model::FileModel = serde_saphyr::from_str_with_options(text, options)
+            .map_err(|e| yaml_error(&path, text, e))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut file = Taskfile {
             path,
@@ -88,13 +92,17 @@ impl Taskfile {
     fn index_aliases(&mut self) -> Result<()> {
         for (name, task) in &self.tasks {
             for alias in &task.value.aliases {
-                let taken = self.tasks.contains_key(alias).then_some(alias.as_str()).or_else(|| {
-                    self.aliases.get(alias).map(String::as_str)
-                });
+                let taken = self
+                    .tasks
+                    .contains_key(alias)
+                    .then_some(alias.as_str())
+                    .or_else(|| self.aliases.get(alias).map(String::as_str));
                 if let Some(other) = taken {
                     return Err(Error::Taskfile {
                         origin: self.origin(&task.referenced),
-                        message: format!("alias `{alias}` of task `{name}` is already used by task `{other}`"),
+                        message: format!(
+                            "alias `{alias}` of task `{name}` is already used by task `{other}`"
+                        ),
                         help: Some("give each task and alias a distinct name".into()),
                     });
                 }
@@ -107,22 +115,39 @@ impl Taskfile {
     /// Looks a task up by name or alias; returns its canonical name.
     pub fn find(&self, name: &str) -> Option<(&str, &Spanned<Task>)> {
         let canonical = self.aliases.get(name).map(String::as_str).unwrap_or(name);
-        self.tasks.get_full(canonical).map(|(_, key, task)| (key.as_str(), task))
+        self.tasks
+            .get_full(canonical)
+            .map(|(_, key, task)| (key.as_str(), task))
     }
 
     /// The error for a task name that is neither a task nor an alias.
     pub fn unknown_task(&self, name: &str) -> Error {
-        let names = self.tasks.keys().map(String::as_str).chain(self.aliases.keys().map(String::as_str));
-        Error::TaskNotFound { name: name.to_owned(), suggestions: closest(name, names) }
+        let names = self
+            .tasks
+            .keys()
+            .map(String::as_str)
+            .chain(self.aliases.keys().map(String::as_str));
+        Error::TaskNotFound {
+            name: name.to_owned(),
+            suggestions: closest(name, names),
+        }
     }
 
     pub fn origin(&self, location: &Location) -> Origin {
-        Origin::new(self.path.clone(), location.line() as u32, location.column() as u32)
+        Origin::new(
+            self.path.clone(),
+            location.line() as u32,
+            location.column() as u32,
+        )
     }
 
     /// The origin of a spanned value, falling back to `fallback` for shorthand forms.
     pub fn origin_of<T>(&self, value: &Spanned<T>, fallback: &Location) -> Origin {
-        let location = if value.referenced.line() > 0 { &value.referenced } else { fallback };
+        let location = if value.referenced.line() > 0 {
+            &value.referenced
+        } else {
+            fallback
+        };
         self.origin(location)
     }
 }
@@ -141,7 +166,11 @@ fn yaml_error(path: &Arc<PathBuf>, text: &str, error: serde_saphyr::Error) -> Er
     let help = unknown_field_hint(&message);
     let (line, column) = location.map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
     let _ = text;
-    Error::Taskfile { origin: Origin::new(path.clone(), line, column), message, help }
+    Error::Taskfile {
+        origin: Origin::new(path.clone(), line, column),
+        message,
+        help,
+    }
 }
 
 /// serde says "unknown field `desk`, expected one of `desc`, ..."; we add the closest.
@@ -150,14 +179,21 @@ fn unknown_field_hint(message: &str) -> Option<String> {
     let (field, rest) = rest.split_once('`')?;
     // serde writes the list with or without backticks depending on the deserializer.
     let list = rest.split_once("expected one of").map_or("", |(_, l)| l);
-    let expected: Vec<&str> =
-        list.split(',').map(|k| k.trim().trim_matches('`')).filter(|k| !k.is_empty()).collect();
+    let expected: Vec<&str> = list
+        .split(',')
+        .map(|k| k.trim().trim_matches('`'))
+        .filter(|k| !k.is_empty())
+        .collect();
     let best = closest(field, expected.iter().copied());
     match best.first() {
         Some(best) => Some(format!("did you mean `{best}`?")),
         None => Some(format!(
             "allowed keys here: {}",
-            expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            expected
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }

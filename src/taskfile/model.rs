@@ -137,21 +137,30 @@ impl<'de> Deserialize<'de> for Task {
                 f.write_str("a task: a mapping, a command string or a list of commands")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Task, E> {
-                Ok(Task { cmds: vec![Step::shorthand(v)], ..Task::default() })
+                Ok(Task {
+                    cmds: vec![Step::shorthand(v)],
+                    ..Task::default()
+                })
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Task, A::Error> {
                 let mut cmds = Vec::new();
                 while let Some(step) = seq.next_element()? {
                     cmds.push(step);
                 }
-                Ok(Task { cmds, ..Task::default() })
+                Ok(Task {
+                    cmds,
+                    ..Task::default()
+                })
             }
             fn visit_unit<E: de::Error>(self) -> Result<Task, E> {
                 Ok(Task::default())
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Task, A::Error> {
                 let m = TaskMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                if m.method.as_deref().is_some_and(|v| !matches!(v, "checksum" | "none")) {
+                if m.method
+                    .as_deref()
+                    .is_some_and(|v| !matches!(v, "checksum" | "none"))
+                {
                     return Err(de::Error::custom(
                         "`method` must be `checksum` or `none` (hoist compares content, not timestamps)",
                     ));
@@ -160,7 +169,11 @@ impl<'de> Deserialize<'de> for Task {
                 if let Some(cmd) = m.cmd {
                     cmds.insert(0, cmd);
                 }
-                let sources = if m.method.as_deref() == Some("none") { Vec::new() } else { m.sources };
+                let sources = if m.method.as_deref() == Some("none") {
+                    Vec::new()
+                } else {
+                    m.sources
+                };
                 Ok(Task {
                     desc: m.desc,
                     summary: m.summary,
@@ -215,11 +228,19 @@ impl<'de> Deserialize<'de> for Call {
                 f.write_str("a task name or {task: NAME, vars: {...}}")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Call, E> {
-                Ok(Call { task: unspanned(v), vars: VarMap::new(), silent: false })
+                Ok(Call {
+                    task: unspanned(v),
+                    vars: VarMap::new(),
+                    silent: false,
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Call, A::Error> {
                 let m = CallMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Call { task: m.task, vars: m.vars, silent: m.silent })
+                Ok(Call {
+                    task: m.task,
+                    vars: m.vars,
+                    silent: m.silent,
+                })
             }
         }
         deserializer.deserialize_any(CallVisitor)
@@ -250,11 +271,17 @@ impl<'de> Deserialize<'de> for Precondition {
                 f.write_str("a command string or {sh: COMMAND, msg: MESSAGE}")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Precondition, E> {
-                Ok(Precondition { sh: unspanned(v), msg: None })
+                Ok(Precondition {
+                    sh: unspanned(v),
+                    msg: None,
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Precondition, A::Error> {
                 let m = PreconditionMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Precondition { sh: m.sh, msg: m.msg })
+                Ok(Precondition {
+                    sh: m.sh,
+                    msg: m.msg,
+                })
             }
         }
         deserializer.deserialize_any(PreVisitor)
@@ -264,5 +291,9 @@ impl<'de> Deserialize<'de> for Precondition {
 /// A string whose position is filled in by the enclosing `Spanned` (the
 /// shorthand forms are plain scalars, so the outer span is the string's span).
 pub fn unspanned(v: &str) -> Text {
-    Spanned::new(v.to_owned(), serde_saphyr::Location::UNKNOWN, serde_saphyr::Location::UNKNOWN)
+    Spanned::new(
+        v.to_owned(),
+        serde_saphyr::Location::UNKNOWN,
+        serde_saphyr::Location::UNKNOWN,
+    )
 }

@@ -11,9 +11,17 @@ use std::fmt;
 #[derive(Debug, Clone)]
 pub enum Step {
     /// A shell command, run with `sh -e -c`.
-    Cmd { cmd: Text, silent: bool, ignore_error: bool },
+    Cmd {
+        cmd: Text,
+        silent: bool,
+        ignore_error: bool,
+    },
     /// A call of another task, with its own vars.
-    Task { task: Text, vars: VarMap, silent: bool },
+    Task {
+        task: Text,
+        vars: VarMap,
+        silent: bool,
+    },
     /// Runs when the task ends, whether it failed or not, in reverse order.
     Defer(Box<Step>),
     Build(Box<BuildStep>),
@@ -23,8 +31,16 @@ pub enum Step {
 
 impl Step {
     pub fn shorthand(cmd: &str) -> Spanned<Step> {
-        let step = Step::Cmd { cmd: unspanned(cmd), silent: false, ignore_error: false };
-        Spanned::new(step, serde_saphyr::Location::UNKNOWN, serde_saphyr::Location::UNKNOWN)
+        let step = Step::Cmd {
+            cmd: unspanned(cmd),
+            silent: false,
+            ignore_error: false,
+        };
+        Spanned::new(
+            step,
+            serde_saphyr::Location::UNKNOWN,
+            serde_saphyr::Location::UNKNOWN,
+        )
     }
 
     pub fn kind(&self) -> &'static str {
@@ -135,7 +151,11 @@ impl<'de> Deserialize<'de> for Step {
                 write!(f, "a command string or a mapping with one of {KIND_KEYS}")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Step, E> {
-                Ok(Step::Cmd { cmd: unspanned(v), silent: false, ignore_error: false })
+                Ok(Step::Cmd {
+                    cmd: unspanned(v),
+                    silent: false,
+                    ignore_error: false,
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Step, A::Error> {
                 let m = StepMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
@@ -148,17 +168,33 @@ impl<'de> Deserialize<'de> for Step {
                     m.tag.is_some(),
                 ];
                 match kinds.iter().filter(|k| **k).count() {
-                    0 => return Err(de::Error::custom(format!("a step needs one of {KIND_KEYS}"))),
+                    0 => {
+                        return Err(de::Error::custom(format!(
+                            "a step needs one of {KIND_KEYS}"
+                        )))
+                    }
                     1 => {}
-                    _ => return Err(de::Error::custom(format!("a step takes only one of {KIND_KEYS}"))),
+                    _ => {
+                        return Err(de::Error::custom(format!(
+                            "a step takes only one of {KIND_KEYS}"
+                        )))
+                    }
                 }
                 if m.vars.is_some() && m.task.is_none() {
                     return Err(de::Error::custom("`vars` in a step only goes with `task`"));
                 }
                 Ok(if let Some(cmd) = m.cmd {
-                    Step::Cmd { cmd, silent: m.silent, ignore_error: m.ignore_error }
+                    Step::Cmd {
+                        cmd,
+                        silent: m.silent,
+                        ignore_error: m.ignore_error,
+                    }
                 } else if let Some(task) = m.task {
-                    Step::Task { task, vars: m.vars.unwrap_or_default(), silent: m.silent }
+                    Step::Task {
+                        task,
+                        vars: m.vars.unwrap_or_default(),
+                        silent: m.silent,
+                    }
                 } else if let Some(inner) = m.defer {
                     Step::Defer(inner)
                 } else if let Some(b) = m.build {

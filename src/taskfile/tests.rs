@@ -33,13 +33,22 @@ tasks:
 "#,
     )
     .unwrap();
-    assert_eq!(file.tasks.keys().collect::<Vec<_>>(), ["build-linux", "test", "ci"]);
+    assert_eq!(
+        file.tasks.keys().collect::<Vec<_>>(),
+        ["build-linux", "test", "ci"]
+    );
     assert!(matches!(file.vars["GO_FILES"].value, VarValue::Sh(_)));
     let ci = &file.tasks["ci"].value;
     assert_eq!(ci.deps.len(), 2);
     assert!(matches!(ci.cmds[0].value, Step::Task { .. }));
     assert!(matches!(ci.cmds[1].value, Step::Defer(_)));
-    assert!(matches!(ci.cmds[2].value, Step::Cmd { ignore_error: true, .. }));
+    assert!(matches!(
+        ci.cmds[2].value,
+        Step::Cmd {
+            ignore_error: true,
+            ..
+        }
+    ));
     let step = &file.tasks["build-linux"].value.cmds[0];
     assert_eq!(step.referenced.line(), 14);
     assert_eq!(step.referenced.column(), 9);
@@ -48,7 +57,14 @@ tasks:
 #[test]
 fn unknown_key_is_rejected_with_a_hint_and_position() {
     let err = parse("tasks:\n  a:\n    desk: hi\n").unwrap_err();
-    let Error::Taskfile { origin, message, help } = err else { panic!("{err:?}") };
+    let Error::Taskfile {
+        origin,
+        message,
+        help,
+    } = err
+    else {
+        panic!("{err:?}")
+    };
     assert!(message.contains("unknown field `desk`"), "{message}");
     assert_eq!(help.as_deref(), Some("did you mean `desc`?"));
     assert_eq!(origin.line, 3);
@@ -68,7 +84,10 @@ fn merge_keys_work() {
     );
     // Top-level extension keys are not part of the format; merge inside tasks is.
     assert!(file.is_err());
-    let file = parse("tasks:\n  base: &b\n    silent: true\n    cmds: [echo]\n  a:\n    <<: *b\n    desc: A\n").unwrap();
+    let file = parse(
+        "tasks:\n  base: &b\n    silent: true\n    cmds: [echo]\n  a:\n    <<: *b\n    desc: A\n",
+    )
+    .unwrap();
     assert!(file.tasks["a"].value.silent);
     assert_eq!(file.tasks["a"].value.desc.as_ref().unwrap().value, "A");
 }
@@ -91,7 +110,10 @@ tasks:
     )
     .unwrap();
     let cmds = &file.tasks["build-image"].value.cmds;
-    assert_eq!(cmds.iter().map(|c| c.value.kind()).collect::<Vec<_>>(), ["build", "push", "tag"]);
+    assert_eq!(
+        cmds.iter().map(|c| c.value.kind()).collect::<Vec<_>>(),
+        ["build", "push", "tag"]
+    );
 }
 
 #[test]
@@ -117,6 +139,8 @@ fn aliases_resolve_and_collisions_fail() {
 #[test]
 fn unknown_task_suggests() {
     let file = parse("tasks:\n  build-image: echo\n  upload-image: echo\n").unwrap();
-    let Error::TaskNotFound { suggestions, .. } = file.unknown_task("upload-imag") else { panic!() };
+    let Error::TaskNotFound { suggestions, .. } = file.unknown_task("upload-imag") else {
+        panic!()
+    };
     assert_eq!(suggestions[0], "upload-image");
 }

@@ -47,7 +47,9 @@ impl<'de> Deserialize<'de> for VarValue {
                 Ok(VarValue::Int(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<VarValue, E> {
-                i64::try_from(v).map(VarValue::Int).or(Ok(VarValue::Float(v as f64)))
+                i64::try_from(v)
+                    .map(VarValue::Int)
+                    .or(Ok(VarValue::Float(v as f64)))
             }
             fn visit_f64<E>(self, v: f64) -> Result<VarValue, E> {
                 Ok(VarValue::Float(v))

@@ -3,7 +3,9 @@
 /// POSIX shell quoting: the value as one word, whatever it holds.
 pub fn quote(value: String) -> String {
     if !value.is_empty()
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b))
     {
         return value;
     }
@@ -46,7 +48,10 @@ mod tests {
 
     #[test]
     fn tags() {
-        assert_eq!(sanitize_tag("feature/Containerise API"), "feature-containerise-api");
+        assert_eq!(
+            sanitize_tag("feature/Containerise API"),
+            "feature-containerise-api"
+        );
         assert_eq!(sanitize_tag("v1.1.0"), "v1.1.0");
         assert_eq!(sanitize_tag("--x--"), "x");
         assert_eq!(sanitize_tag("release/1.2"), "release-1.2");

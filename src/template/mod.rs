@@ -45,7 +45,10 @@ impl Engine {
         // A typo in a variable name must fail loudly, not render as "".
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Multi-line commands keep their final newline, as written.
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+        {
             env.set_syntax(syntax);
         }
         env.add_filter("quote", filters::quote);
@@ -54,14 +57,19 @@ impl Engine {
     }
 
     pub fn render(&self, source: &str, ctx: Value) -> Result<String, TemplateError> {
-        self.env.render_str(source, ctx).map_err(|e| convert(source, &e))
+        self.env
+            .render_str(source, ctx)
+            .map_err(|e| convert(source, &e))
     }
 }
 
 fn convert(source: &str, error: &minijinja::Error) -> TemplateError {
     let range = error.range();
     let undefined = if error.kind() == minijinja::ErrorKind::UndefinedError {
-        range.clone().and_then(|r| source.get(r)).map(undefined_name)
+        range
+            .clone()
+            .and_then(|r| source.get(r))
+            .map(undefined_name)
     } else {
         None
     };
@@ -70,13 +78,19 @@ fn convert(source: &str, error: &minijinja::Error) -> TemplateError {
         (None, Some(detail)) => format!("{}: {detail}", error.kind()),
         (None, None) => error.kind().to_string(),
     };
-    TemplateError { message, range, undefined }
+    TemplateError {
+        message,
+        range,
+        undefined,
+    }
 }
 
 /// `env.FOO | default(x)` -> `env.FOO`; the root name for attribute access.
 fn undefined_name(expr: &str) -> String {
     let expr = expr.trim();
-    let end = expr.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(expr.len());
+    let end = expr
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(expr.len());
     expr[..end].to_owned()
 }
 
@@ -87,7 +101,9 @@ mod tests {
     #[test]
     fn undefined_variable_is_named() {
         let engine = Engine::new();
-        let err = engine.render("x {{ VERSIO }} y", Value::from(())).unwrap_err();
+        let err = engine
+            .render("x {{ VERSIO }} y", Value::from(()))
+            .unwrap_err();
         assert_eq!(err.undefined.as_deref(), Some("VERSIO"));
         assert_eq!(err.range, Some(5..11));
     }
@@ -98,7 +114,10 @@ mod tests {
         let ctx = minijinja::context! { B => "feature/Containerise API", L => vec!["a", "b"] };
         let render = |s: &str| engine.render(s, ctx.clone()).unwrap();
         assert_eq!(render("{{ B | tag }}"), "feature-containerise-api");
-        assert_eq!(render("{{ B | lower | replace('/', '_') }}"), "feature/containerise api".replace('/', "_"));
+        assert_eq!(
+            render("{{ B | lower | replace('/', '_') }}"),
+            "feature/containerise api".replace('/', "_")
+        );
         assert_eq!(render("{{ B | upper }}"), "FEATURE/CONTAINERISE API");
         assert_eq!(render("{{ '  x ' | trim }}"), "x");
         assert_eq!(render("{{ 'a,b' | split(',') | join('-') }}"), "a-b");
@@ -109,7 +128,9 @@ mod tests {
 
     #[test]
     fn syntax_error_has_a_range() {
-        let err = Engine::new().render("{{ a + }}", Value::from(())).unwrap_err();
+        let err = Engine::new()
+            .render("{{ a + }}", Value::from(()))
+            .unwrap_err();
         assert!(err.message.contains("syntax error"), "{}", err.message);
         assert!(err.range.is_some());
     }

@@ -4,8 +4,17 @@ fn context(yaml: &str, cli: &[(&str, &str)]) -> Arc<Context> {
     let dir = tempfile::tempdir().unwrap().keep();
     std::fs::write(dir.join("hoist.yml"), yaml).unwrap();
     let file = Taskfile::parse(dir.join("hoist.yml"), yaml).unwrap();
-    let cli = cli.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Context::new(Arc::new(file), Arc::new(Printer::plain()), cli, "a b".into()).unwrap()
+    let cli = cli
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Context::new(
+        Arc::new(file),
+        Arc::new(Printer::plain()),
+        cli,
+        "a b".into(),
+    )
+    .unwrap()
 }
 
 fn get(scope: &Arc<Scope>, name: &str) -> String {
@@ -40,7 +49,10 @@ fn templates_reference_each_other_in_any_order() {
 
 #[test]
 fn task_var_can_extend_the_global_of_the_same_name() {
-    let ctx = context("vars: {F: base}\ntasks:\n  t:\n    vars: {F: \"{{ F }}-more\"}\n    cmds: [echo]\n", &[]);
+    let ctx = context(
+        "vars: {F: base}\ntasks:\n  t:\n    vars: {F: \"{{ F }}-more\"}\n    cmds: [echo]\n",
+        &[],
+    );
     let scope = ctx.task_scope("t", IndexMap::new(), std::env::temp_dir());
     assert_eq!(get(&scope, "F"), "base-more");
 }
@@ -49,15 +61,29 @@ fn task_var_can_extend_the_global_of_the_same_name() {
 fn cycle_is_reported_with_its_path() {
     let ctx = context("vars:\n  A: \"{{ B }}\"\n  B: \"{{ A }}\"\n", &[]);
     let err = ctx.global().lookup("A").unwrap_err();
-    assert!(err.to_string().contains("variable cycle: A -> B -> A"), "{err}");
+    assert!(
+        err.to_string().contains("variable cycle: A -> B -> A"),
+        "{err}"
+    );
 }
 
 #[test]
 fn undefined_variable_names_var_and_position() {
     let ctx = context("vars:\n  NAME: app\n  URI: \"x/{{ NAEM }}\"\n", &[]);
     let err = ctx.global().lookup("URI").unwrap_err();
-    let Error::Template { origin, message, help, .. } = &err else { panic!("{err:?}") };
-    assert!(message.contains("variable `NAEM` is not defined"), "{message}");
+    let Error::Template {
+        origin,
+        message,
+        help,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("variable `NAEM` is not defined"),
+        "{message}"
+    );
     assert_eq!((origin.line, origin.column), (3, 14));
     assert!(help.as_deref().unwrap().contains("did you mean `NAME`?"));
 }
@@ -76,9 +102,17 @@ fn sh_vars_run_once_and_only_when_needed() {
 
 #[test]
 fn failing_sh_var_is_an_error_with_stderr() {
-    let ctx = context("vars:\n  X: {sh: \"echo oops >&2; exit 3\"}\n  Y: \"{{ X }}\"\n", &[]);
+    let ctx = context(
+        "vars:\n  X: {sh: \"echo oops >&2; exit 3\"}\n  Y: \"{{ X }}\"\n",
+        &[],
+    );
     let err = ctx.global().lookup("Y").unwrap_err();
-    let Error::ShVar { code, stderr, var, .. } = &err else { panic!("{err:?}") };
+    let Error::ShVar {
+        code, stderr, var, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert_eq!((*code, stderr.as_str(), var.as_str()), (3, "oops", "X"));
 }
 
@@ -98,6 +132,9 @@ fn build_time_of(epoch: &str) -> String {
 #[test]
 fn missing_required() {
     let ctx = context("vars: {E: \"\", S: set}\n", &[]);
-    let missing = ctx.global().missing(&["E".into(), "S".into(), "U".into()]).unwrap();
+    let missing = ctx
+        .global()
+        .missing(&["E".into(), "S".into(), "U".into()])
+        .unwrap();
     assert_eq!(missing, ["E", "U"]);
 }

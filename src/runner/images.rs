@@ -1,0 +1,193 @@
+//! Image steps in a run: render `build`, `push` and `tag` into the docker
+//! module's specs, apply the `latest` policy, then describe (`--dry`) or execute.
+
+use super::{Failed, Runner};
+use crate::docker::{self, BuildSpec, ImageMetadata, PushSpec, Rendered, TagSpec};
+use crate::error::{Error, Result};
+use crate::taskfile::{LatestPolicy, Step, Text};
+use crate::vars::Scope;
+use serde_saphyr::{Location, Spanned};
+use std::sync::Arc;
+
+#[derive(Default)]
+pub struct ImageSteps {}
+
+/// A rendered image step.
+pub enum ImageSpec {
+    Build(Box<BuildSpec>),
+    Push(PushSpec),
+    Tag(TagSpec),
+}
+
+impl ImageSteps {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn run(
+        &self,
+        runner: &Arc<Runner>,
+        task: &str,
+        label: &str,
+        scope: &Arc<Scope>,
+        step: &Spanned<Step>,
+        inner: &Step,
+        quiet: bool,
+    ) -> std::result::Result<(), Failed> {
+        let spec = render(runner, task, scope, inner, &step.referenced)
+            .map_err(|e| runner.record_failure(e))?;
+        let _ = quiet;
+        if runner.options().dry {
+            let text = match &spec {
+                ImageSpec::Build(s) => docker::describe_build(s),
+                ImageSpec::Push(s) => docker::describe_push(s),
+                ImageSpec::Tag(s) => docker::describe_tag(s),
+            }
+            .map_err(|error| {
+                runner.record_failure(Error::Docker {
+                    task: Some(task.to_owned()),
+                    error: Box::new(error),
+                })
+            })?;
+            for line in text.lines() {
+                runner.printer().status(label, line);
+            }
+            return Ok(());
+        }
+        Err(runner.record_failure(Error::Docker {
+            task: Some(task.to_owned()),
+            error: Box::new(docker::DockerError::Other(
+                "image steps are not wired to the engine yet".into(),
+            )),
+        }))
+    }
+}
+
+pub fn render(
+    runner: &Runner,
+    task: &str,
+    scope: &Arc<Scope>,
+    step: &Step,
+    at: &Location,
+) -> Result<ImageSpec> {
+    let text = |t: &Text, what: &str| -> Result<Rendered> {
+        Ok(Rendered {
+            value: scope.render(t, at, what)?,
+            template: t.value.clone(),
+            origin: runner.origin(t, at).to_string(),
+        })
+    };
+    let opt = |t: &Option<Text>, what: &str| -> Result<Option<String>> {
+        t.as_ref()
+            .map(|t| scope.render(t, at, what))
+            .transpose()
+            .map(|v| v.filter(|s| !s.is_empty()))
+    };
+    let tags = |list: &[Text], policy: LatestPolicy| -> Result<Vec<Rendered>> {
+        let mut out = Vec::new();
+        for t in list {
+            let rendered = text(t, "image tag")?;
+            if rendered.value.trim() == "latest" && !keep_latest(scope, policy)? {
+                continue;
+            }
+            out.push(rendered);
+        }
+        Ok(out)
+    };
+    Ok(match step {
+        Step::Build(b) => {
+            let context = match opt(&b.context, "build context")? {
+                Some(c) => scope.dir().join(c),
+                None => scope.dir().to_path_buf(),
+            };
+            let pairs = |map: &indexmap::IndexMap<String, Text>,
+                         what: &str|
+             -> Result<Vec<(String, String)>> {
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), scope.render(v, at, what)?)))
+                    .collect()
+            };
+            let image = text(&b.image, "image")?;
+            let lookup = |name: &str| -> Result<String> {
+                Ok(scope
+                    .lookup(name)?
+                    .map(|v| super::value_text(&v))
+                    .unwrap_or_default())
+            };
+            BuildSpec {
+                task: task.to_owned(),
+                context,
+                dockerfile: opt(&b.dockerfile, "dockerfile")?
+                    .unwrap_or_else(|| "Dockerfile".into()),
+                target: opt(&b.target, "target")?,
+                args: pairs(&b.args, "build arg")?,
+                labels: pairs(&b.labels, "label")?,
+                metadata: ImageMetadata {
+                    version: lookup("VERSION")?,
+                    revision: lookup("GIT_COMMIT")?,
+                    created: lookup("BUILD_TIME")?,
+                    source: runner.context().git_remote_url(),
+                    title: image.value.clone(),
+                },
+                image,
+                tags: tags(&b.tags, b.latest)?,
+                no_cache: b.no_cache,
+                pull: b.pull,
+                network: opt(&b.network, "network")?,
+                platform: opt(&b.platform, "platform")?,
+            }
+            .into()
+        }
+        Step::Push(p) => PushSpec {
+            task: task.to_owned(),
+            image: text(&p.image, "image")?,
+            to: p.to.as_ref().map(|t| text(t, "push target")).transpose()?,
+            tags: tags(&p.tags, p.latest)?,
+        }
+        .into(),
+        Step::Tag(t) => TagSpec {
+            task: task.to_owned(),
+            image: text(&t.image, "image")?,
+            target: text(&t.target, "tag target")?,
+        }
+        .into(),
+        _ => unreachable!("only image steps are rendered here"),
+    })
+}
+
+/// The `latest` policy: `auto` keeps it for a release tag at HEAD or the default branch.
+fn keep_latest(scope: &Arc<Scope>, policy: LatestPolicy) -> Result<bool> {
+    Ok(match policy {
+        LatestPolicy::Always => true,
+        LatestPolicy::Never => false,
+        LatestPolicy::Auto => {
+            let get = |n: &str| -> Result<String> {
+                Ok(scope
+                    .lookup(n)?
+                    .map(|v| super::value_text(&v))
+                    .unwrap_or_default())
+            };
+            let tag = get("GIT_TAG")?;
+            let is_release = tag
+                .strip_prefix('v')
+                .unwrap_or(&tag)
+                .starts_with(|c: char| c.is_ascii_digit());
+            let branch = get("GIT_BRANCH")?;
+            let default = scope.context().git_default_branch();
+            is_release || (!branch.is_empty() && default.as_deref() == Some(branch.as_str()))
+        }
+    })
+}
+
+impl From<BuildSpec> for ImageSpec {
+    fn from(s: BuildSpec) -> Self {
+        ImageSpec::Build(Box::new(s))
+    }
+}
+impl From<PushSpec> for ImageSpec {
+    fn from(s: PushSpec) -> Self {
+        ImageSpec::Push(s)
+    }
+}
+impl From<TagSpec> for ImageSpec {
+    fn from(s: TagSpec) -> Self {
+        ImageSpec::Tag(s)
+    }
+}
