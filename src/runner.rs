@@ -72,13 +72,13 @@ impl Runner {
         if self.options.parallel {
             let runs = roots
                 .into_iter()
-                .map(|root| self.clone().run_task(root, IndexMap::new(), None));
+                .map(|root| self.clone().run_task(root, IndexMap::new(), false));
             futures_util::future::join_all(runs).await;
         } else {
             for root in roots {
                 if self
                     .clone()
-                    .run_task(root, IndexMap::new(), None)
+                    .run_task(root, IndexMap::new(), false)
                     .await
                     .is_err()
                 {
@@ -118,11 +118,12 @@ impl Runner {
         *self.cancel.borrow()
     }
 
+    /// `deferred`: run even though the run is being cancelled (a `defer:` step's call).
     fn run_task(
         self: Arc<Self>,
         name: String,
         call_vars: IndexMap<String, Value>,
-        caller: Option<String>,
+        deferred: bool,
     ) -> BoxFuture<'static, Flow> {
         Box::pin(async move {
             let Some((canonical, task)) = self.ctx.taskfile.find(&name) else {
@@ -130,7 +131,6 @@ impl Runner {
                 return Err(self.fail(error));
             };
             let canonical = canonical.to_owned();
-            let _ = caller;
             let scope = self
                 .task_scope(&canonical, task, call_vars)
                 .map_err(|e| self.fail(e))?;
@@ -143,11 +143,11 @@ impl Runner {
                     vars: missing,
                 }));
             }
-            self.run_deps(&scope, task).await?;
-            if self.cancelled() {
+            self.run_deps(&scope, task, deferred).await?;
+            if self.cancelled() && !deferred {
                 return Err(Failed);
             }
-            self.run_body(&canonical, task, &scope).await
+            self.run_body(&canonical, task, &scope, deferred).await
         })
     }
 
@@ -167,7 +167,12 @@ impl Runner {
         Ok(self.ctx.task_scope(name, call_vars, root.join(rendered)))
     }
 
-    async fn run_deps(self: &Arc<Self>, scope: &Arc<Scope>, task: &Spanned<Task>) -> Flow {
+    async fn run_deps(
+        self: &Arc<Self>,
+        scope: &Arc<Scope>,
+        task: &Spanned<Task>,
+        deferred: bool,
+    ) -> Flow {
         let mut runs = Vec::new();
         for dep in &task.value.deps {
             let (name, vars) = self
@@ -182,11 +187,10 @@ impl Runner {
                 .or_default()
                 .clone();
             let runner = self.clone();
-            let caller = scope.task().map(str::to_owned);
             runs.push(async move {
                 let ok = *cell
                     .get_or_init(
-                        || async move { runner.run_task(name, vars, caller).await.is_ok() },
+                        || async move { runner.run_task(name, vars, deferred).await.is_ok() },
                     )
                     .await;
                 if ok {
@@ -231,6 +235,7 @@ impl Runner {
         name: &str,
         task: &Spanned<Task>,
         scope: &Arc<Scope>,
+        deferred: bool,
     ) -> Flow {
         let t = &task.value;
         let label = match &t.label {
@@ -257,7 +262,7 @@ impl Runner {
         let mut defers: Vec<&Spanned<Step>> = Vec::new();
         let mut result = Ok(());
         for step in &t.cmds {
-            if self.cancelled() {
+            if self.cancelled() && !deferred {
                 result = Err(Failed);
                 break;
             }
@@ -265,9 +270,13 @@ impl Runner {
                 defers.push(step);
                 continue;
             }
-            result = self
-                .run_step(name, &label, task, scope, step, &step.value, &env, &sink)
-                .await;
+            result = if deferred {
+                self.run_step_uncancelled(name, &label, task, scope, step, &step.value, &env, &sink)
+                    .await
+            } else {
+                self.run_step(name, &label, task, scope, step, &step.value, &env, &sink)
+                    .await
+            };
             if result.is_err() {
                 break;
             }
@@ -329,8 +338,10 @@ impl Runner {
         sink: &Sink,
     ) -> Flow {
         let (_keep, receiver) = watch::channel(false);
-        self.step_with(name, label, task, scope, step, inner, env, sink, receiver)
-            .await
+        self.step_with(
+            name, label, task, scope, step, inner, env, sink, receiver, true,
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -355,6 +366,7 @@ impl Runner {
             env,
             sink,
             self.cancel.subscribe(),
+            false,
         )
         .await
     }
@@ -371,8 +383,15 @@ impl Runner {
         env: &[(String, String)],
         sink: &Sink,
         cancel: watch::Receiver<bool>,
+        deferred: bool,
     ) -> Flow {
         let t = &task.value;
+        // Shorthand forms carry no position of their own: point at the step, else the task.
+        let at = if step.referenced.line() > 0 {
+            &step.referenced
+        } else {
+            &task.referenced
+        };
         let quiet = self.options.silent || t.silent || self.ctx.taskfile.silent;
         match inner {
             Step::Cmd {
@@ -380,9 +399,7 @@ impl Runner {
                 silent,
                 ignore_error,
             } => {
-                let script = scope
-                    .render(cmd, &step.referenced, "command")
-                    .map_err(|e| self.fail(e))?;
+                let script = scope.render(cmd, at, "command").map_err(|e| self.fail(e))?;
                 if !quiet && !silent || self.options.dry {
                     self.printer.status(label, script.trim_end());
                 }
@@ -439,7 +456,7 @@ impl Runner {
                     silent: false,
                 };
                 let (target, vars) = self
-                    .resolve_call(scope, &call, &step.referenced)
+                    .resolve_call(scope, &call, at)
                     .map_err(|e| self.fail(e))?;
                 let policy = self.ctx.taskfile.find(&target).map(|(_, t)| t.value.run);
                 match policy {
@@ -458,10 +475,9 @@ impl Runner {
                             .or_default()
                             .clone();
                         let runner = self.clone();
-                        let caller = Some(name.to_owned());
                         let ok = *cell
                             .get_or_init(|| async move {
-                                runner.run_task(target, vars, caller).await.is_ok()
+                                runner.run_task(target, vars, deferred).await.is_ok()
                             })
                             .await;
                         if ok {
@@ -470,11 +486,7 @@ impl Runner {
                             Err(Failed)
                         }
                     }
-                    _ => {
-                        self.clone()
-                            .run_task(target, vars, Some(name.to_owned()))
-                            .await
-                    }
+                    _ => self.clone().run_task(target, vars, deferred).await,
                 }
             }
             Step::Defer(inner) => {

@@ -175,9 +175,6 @@ impl Printer {
 
     /// Opens a collapsible group in CI logs (GitHub Actions, GitLab CI).
     pub fn group_start(&self, name: &str) {
-        if self.silent {
-            return;
-        }
         match self.ci {
             CiKind::GithubActions => self.out_line(&format!("::group::{name}"), false),
             CiKind::GitlabCi => {
@@ -196,9 +193,6 @@ impl Printer {
     }
 
     pub fn group_end(&self, name: &str) {
-        if self.silent {
-            return;
-        }
         match self.ci {
             CiKind::GithubActions => self.out_line("::endgroup::", false),
             CiKind::GitlabCi => {

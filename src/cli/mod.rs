@@ -198,16 +198,11 @@ fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
         cli_vars,
         arguments.cli_args.join(" "),
     )?;
-    let roots = resolve_roots(&taskfile, &tasks)?;
-
-    if arguments.summary {
-        return listing::summary(&taskfile, &printer, &roots);
-    }
     if let Some(format) = arguments.graph {
         let roots = if tasks.is_empty() {
             taskfile.tasks.keys().cloned().collect()
         } else {
-            roots
+            resolve_roots(&taskfile, &tasks)?
         };
         let graph = Graph::build(&taskfile, &roots)?;
         printer.stdout(&match format {
@@ -217,12 +212,15 @@ fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
         return Ok(());
     }
     if arguments.vars {
-        return listing::vars(
-            &ctx,
-            &printer,
-            tasks.first().map(|_| roots[0].as_str()),
-            arguments.json,
-        );
+        let task = match tasks.is_empty() {
+            true => None,
+            false => resolve_roots(&taskfile, &tasks)?.into_iter().next(),
+        };
+        return listing::vars(&ctx, &printer, task.as_deref(), arguments.json);
+    }
+    let roots = resolve_roots(&taskfile, &tasks)?;
+    if arguments.summary {
+        return listing::summary(&taskfile, &printer, &roots);
     }
 
     Graph::build(&taskfile, &roots)?;

@@ -144,3 +144,10 @@ fn unknown_task_suggests() {
     };
     assert_eq!(suggestions[0], "upload-image");
 }
+
+#[test]
+fn shorthand_task_has_a_position() {
+    let file = parse("tasks:\n  a: \"echo {{ x }}\"\n  b:\n    cmds: [echo]\n").unwrap();
+    assert_eq!(file.tasks["a"].referenced.line(), 2);
+    assert_eq!(file.tasks["b"].referenced.line(), 4);
+}

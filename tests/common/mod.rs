@@ -1,0 +1,241 @@
+//! The `Test` builder: files in a temp dir, arguments, environment; then
+//! assertions on exit status, stdout and stderr.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Test {
+    pub dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    cwd: Option<PathBuf>,
+}
+
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Environment variables from the outer CI that would change what hoist computes.
+const SCRUBBED: &[&str] = &[
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "GITHUB_REF_NAME",
+    "GITHUB_REF_TYPE",
+    "GITHUB_HEAD_REF",
+    "CI_COMMIT_BRANCH",
+    "BRANCH_NAME",
+    "BUILDKITE_BRANCH",
+    "CIRCLE_BRANCH",
+    "BITBUCKET_BRANCH",
+    "VERSION",
+    "GIT_BRANCH",
+    "GIT_COMMIT",
+    "GIT_TAG",
+    "BUILD_TIME",
+    "SOURCE_DATE_EPOCH",
+    "NO_COLOR",
+];
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            dir: tempfile::tempdir().unwrap(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+        }
+    }
+
+    pub fn hoist_yml(self, text: &str) -> Test {
+        self.file("hoist.yml", text)
+    }
+
+    pub fn file(self, path: &str, text: &str) -> Test {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, unindent(text)).unwrap();
+        self
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Test {
+        self.args = args.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn cwd(mut self, sub: &str) -> Test {
+        self.cwd = Some(self.dir.path().join(sub));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hoist"));
+        command
+            .args(&self.args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()));
+        for key in SCRUBBED {
+            command.env_remove(key);
+        }
+        command.env("HOME", self.dir.path());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command.stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self) -> Output {
+        let start = Instant::now();
+        let out = self.command().output().unwrap();
+        Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: start.elapsed(),
+        }
+    }
+
+    /// Runs with `args` replacing the builder's.
+    pub fn run_with(&mut self, args: &[&str]) -> Output {
+        self.args = args.iter().map(|s| s.to_string()).collect();
+        self.run()
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(path)).unwrap_or_default()
+    }
+}
+
+impl Output {
+    #[track_caller]
+    pub fn status(&self, expected: i32) -> &Output {
+        assert_eq!(
+            self.status, expected,
+            "unexpected exit status\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn success(&self) -> &Output {
+        self.status(0)
+    }
+
+    #[track_caller]
+    pub fn stdout(&self, expected: &str) -> &Output {
+        assert_eq!(
+            self.stdout,
+            unindent(expected),
+            "stdout differs\n--- stderr\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr(&self, expected: &str) -> &Output {
+        assert_eq!(
+            self.stderr,
+            unindent(expected),
+            "stderr differs\n--- stdout\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Output {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Output {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_lacks(&self, needle: &str) -> &Output {
+        assert!(
+            !self.stderr.contains(needle),
+            "stderr has {needle:?}\n--- stderr\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Strips the common indentation of an indented literal: a leading newline is
+/// dropped, and a last line of only spaces (the closing quote's) is removed.
+pub fn unindent(text: &str) -> String {
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    if lines.len() > 1 && lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+        lines.push("");
+    }
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs git in `dir` with a fixed identity, so tests work on a machine without git config.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=hoist",
+            "-c",
+            "user.email=hoist@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

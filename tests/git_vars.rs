@@ -1,0 +1,80 @@
+use crate::common::{git, Test};
+
+const SHOW: &str = "tasks:\n  default: \"echo v={{ VERSION }} b={{ GIT_BRANCH }} t={{ GIT_TAG }} c={{ GIT_SHORT_COMMIT }} d={{ GIT_DIRTY }}\"\n";
+
+fn repo() -> Test {
+    let test = Test::new()
+        .hoist_yml(SHOW)
+        .file(".gitignore", ".hoist/\n")
+        .args(&["-s"]);
+    git(test.path(), &["init", "-q"]);
+    git(test.path(), &["add", "."]);
+    git(test.path(), &["commit", "-qm", "one"]);
+    test
+}
+
+#[test]
+fn branch_and_commit_without_tags() {
+    let test = repo();
+    let short = git(test.path(), &["rev-parse", "--short", "HEAD"]);
+    test.run()
+        .success()
+        .stdout(&format!("v={short} b=main t= c={short} d=false\n"));
+}
+
+#[test]
+fn release_tag_and_describe_after_it() {
+    let test = repo();
+    git(test.path(), &["tag", "-a", "v1.1.0", "-m", "release"]);
+    test.run().success().stdout_has("v=v1.1.0 b=main t=v1.1.0");
+    git(test.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
+    let expected = git(test.path(), &["describe", "--tags", "--always"]);
+    assert!(expected.starts_with("v1.1.0-1-g"));
+    test.run()
+        .success()
+        .stdout_has(&format!("v={expected} b=main t= "));
+}
+
+#[test]
+fn feature_branch_and_dirty() {
+    let test = repo();
+    git(
+        test.path(),
+        &["checkout", "-q", "-b", "feature/containerise-api"],
+    );
+    std::fs::write(test.path().join("hoist.yml"), format!("{SHOW}\n")).unwrap();
+    test.run()
+        .success()
+        .stdout_has("b=feature/containerise-api")
+        .stdout_has("d=true");
+}
+
+#[test]
+fn detached_head_uses_the_ci_branch_but_never_a_tag() {
+    let test = repo();
+    git(test.path(), &["checkout", "-q", "--detach"]);
+    test.run().success().stdout_has(" b= ");
+    let branch = Test::new().hoist_yml(SHOW);
+    drop(branch);
+    let mut with_branch = test;
+    with_branch = with_branch
+        .env("GITHUB_REF_NAME", "develop")
+        .env("GITHUB_REF_TYPE", "branch");
+    with_branch.run().success().stdout_has(" b=develop ");
+    let with_tag = with_branch.env("GITHUB_REF_TYPE", "tag");
+    with_tag.run().success().stdout_has(" b= ");
+}
+
+#[test]
+fn environment_overrides_builtins() {
+    let test = repo().env("VERSION", "9.9.9").env("GIT_BRANCH", "from-env");
+    test.run().success().stdout_has("v=9.9.9 b=from-env");
+}
+
+#[test]
+fn cli_version_wins() {
+    let mut test = repo();
+    test.run_with(&["-s", "VERSION=cli"])
+        .success()
+        .stdout_has("v=cli ");
+}

@@ -1,0 +1,10 @@
+//! hoist's integration tests: one binary, a module per feature, each test
+//! running the real `hoist` binary in a fresh temp dir.
+
+mod common;
+
+mod errors;
+mod git_vars;
+mod listing;
+mod running;
+mod variables;

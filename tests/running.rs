@@ -1,0 +1,455 @@
+use crate::common::Test;
+use std::time::Duration;
+
+#[test]
+fn default_task_runs_with_echo_on_stderr() {
+    Test::new()
+        .hoist_yml("tasks:\n  default:\n    cmds: [echo hello]\n")
+        .run()
+        .success()
+        .stdout("hello\n")
+        .stderr("hoist: [default] echo hello\n");
+}
+
+#[test]
+fn silent_hides_the_echo_not_the_output() {
+    Test::new()
+        .hoist_yml("tasks:\n  default: echo hi\n")
+        .args(&["-s"])
+        .run()
+        .success()
+        .stdout("hi\n")
+        .stderr("");
+}
+
+#[test]
+fn no_default_task_is_a_usage_error() {
+    Test::new()
+        .hoist_yml("tasks:\n  a: echo\n")
+        .run()
+        .status(2)
+        .stderr_has("no `default` task");
+}
+
+#[test]
+fn a_shared_dependency_runs_once() {
+    let test = Test::new().hoist_yml(
+        r#"
+        tasks:
+          default: {deps: [a, b]}
+          a: {deps: [shared], cmds: [echo a]}
+          b: {deps: [shared], cmds: [echo b]}
+          shared: {cmds: [echo shared >> count.txt]}
+        "#,
+    );
+    test.run().success();
+    assert_eq!(test.read("count.txt"), "shared\n");
+}
+
+#[test]
+fn same_task_with_different_vars_runs_per_vars() {
+    let test = Test::new().hoist_yml(
+        r#"
+        tasks:
+          default:
+            deps:
+              - {task: w, vars: {N: "1"}}
+              - {task: w, vars: {N: "2"}}
+              - {task: w, vars: {N: "1"}}
+          w: {cmds: ["echo {{ N }} >> out.txt"]}
+        "#,
+    );
+    test.run().success();
+    let mut lines: Vec<_> = test.read("out.txt").lines().map(str::to_owned).collect();
+    lines.sort();
+    assert_eq!(lines, ["1", "2"]);
+}
+
+#[test]
+fn independent_deps_run_in_parallel() {
+    let out = Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default: {deps: [a, b, c]}
+              a: sleep 0.6
+              b: sleep 0.6
+              c: sleep 0.6
+            "#,
+        )
+        .args(&["-C", "3"])
+        .run();
+    out.success();
+    assert!(
+        out.elapsed < Duration::from_millis(1500),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn concurrency_one_serialises() {
+    let out = Test::new()
+        .hoist_yml("tasks:\n  default: {deps: [a, b]}\n  a: sleep 0.4\n  b: sleep 0.4\n")
+        .args(&["--concurrency", "1"])
+        .run();
+    out.success();
+    assert!(
+        out.elapsed >= Duration::from_millis(800),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn prefixed_output_never_interleaves_mid_line() {
+    let out = Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default: {deps: [a, b]}
+              a: "for i in $(seq 1 200); do printf 'aaaaaaaaaa'; printf 'aaaaaaaaaa\n'; done"
+              b: "for i in $(seq 1 200); do printf 'bbbbbbbbbb'; printf 'bbbbbbbbbb\n'; done"
+            "#,
+        )
+        .args(&["-o", "prefixed", "-s"])
+        .run();
+    out.success();
+    let lines: Vec<_> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 400);
+    for line in lines {
+        assert!(
+            line == format!("[a] {}", "a".repeat(20)) || line == format!("[b] {}", "b".repeat(20)),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn group_output_keeps_each_task_together() {
+    let out = Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default: {deps: [a, b]}
+              a: "echo a1; sleep 0.3; echo a2"
+              b: "echo b1; sleep 0.1; echo b2"
+            "#,
+        )
+        .args(&["-o", "group", "-s"])
+        .run();
+    out.success().stdout("b1\nb2\na1\na2\n");
+}
+
+#[test]
+fn github_actions_groups_by_default() {
+    Test::new()
+        .hoist_yml("tasks:\n  default: echo hi\n")
+        .env("GITHUB_ACTIONS", "true")
+        .args(&["-s"])
+        .run()
+        .success()
+        .stdout("::group::default\nhi\n::endgroup::\n");
+}
+
+#[test]
+fn failing_command_exit_code_passes_through_and_stops_the_task() {
+    Test::new()
+        .hoist_yml("tasks:\n  default: {cmds: [\"exit 7\", echo never]}\n")
+        .run()
+        .status(7)
+        .stdout("")
+        .stderr_has("error: task `default`: command failed with exit code 7: exit 7");
+}
+
+#[test]
+fn sh_dash_e_stops_a_multiline_command() {
+    Test::new()
+        .hoist_yml(
+            "tasks:\n  default:\n    cmds:\n      - |\n        false\n        echo not-reached\n",
+        )
+        .run()
+        .status(1)
+        .stdout("");
+}
+
+#[test]
+fn failure_cancels_running_tasks_and_runs_defers() {
+    let out = Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default: {deps: [slow, bad]}
+              slow:
+                cmds:
+                  - defer: echo cleanup-slow
+                  - sleep 20; echo slow-finished
+              bad: "sleep 0.3; exit 3"
+            "#,
+        )
+        .run();
+    out.status(3).stdout_has("cleanup-slow");
+    assert!(!out.stdout.contains("slow-finished"));
+    assert!(
+        out.elapsed < Duration::from_secs(8),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn defers_run_in_reverse_after_failure() {
+    Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default:
+                cmds:
+                  - defer: echo first-registered
+                  - defer: {task: cleanup}
+                  - echo work
+                  - exit 4
+              cleanup: echo cleanup-task
+            "#,
+        )
+        .args(&["-s"])
+        .run()
+        .status(4)
+        .stdout("work\ncleanup-task\nfirst-registered\n");
+}
+
+#[test]
+fn ignore_error_on_a_step_and_on_a_task() {
+    Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default:
+                deps: [lenient]
+                cmds:
+                  - {cmd: "exit 5", ignore_error: true}
+                  - echo after
+              lenient:
+                ignore_error: true
+                cmds: ["exit 6", echo lenient-after]
+            "#,
+        )
+        .run()
+        .success()
+        .stdout("lenient-after\nafter\n")
+        .stderr_has("warning: task `default`: command failed with exit code 5: exit 5 (ignored)");
+}
+
+#[test]
+fn task_calls_pass_vars_and_do_not_dedupe() {
+    Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default:
+                cmds:
+                  - task: say
+                    vars: {WORD: one}
+                  - task: say
+                    vars: {WORD: two}
+                  - task: say
+              say:
+                vars: {WORD: default-word}
+                cmds: ["echo {{ WORD }}"]
+            "#,
+        )
+        .args(&["-s"])
+        .run()
+        .success()
+        .stdout("one\ntwo\ndefault-word\n");
+}
+
+#[test]
+fn env_and_dir_reach_commands() {
+    let test = Test::new()
+        .hoist_yml(
+            r#"
+            env: {GLOBAL: g, SHARED: global}
+            dotenv: [.env]
+            tasks:
+              default:
+                dir: sub
+                env: {SHARED: task, FROM_VAR: "{{ V }}"}
+                vars: {V: templated}
+                cmds: ["echo $GLOBAL $SHARED $FROM_VAR $DOTENV_ONLY $(basename $(pwd))"]
+            "#,
+        )
+        .file(".env", "DOTENV_ONLY=dotenv\n")
+        .file("sub/.keep", "")
+        .args(&["-s"]);
+    test.run().success().stdout("g task templated dotenv sub\n");
+}
+
+#[test]
+fn dotenv_does_not_override_the_environment() {
+    Test::new()
+        .hoist_yml("dotenv: [.env]\ntasks:\n  default: echo $X\n")
+        .file(".env", "X=from-file\n")
+        .env("X", "from-env")
+        .args(&["-s"])
+        .run()
+        .success()
+        .stdout("from-env\n");
+}
+
+#[test]
+fn preconditions_fail_with_their_message() {
+    Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default:
+                preconditions:
+                  - test -d .
+                  - {sh: "test -f go.mod", msg: "go.mod is missing: run go mod init"}
+                cmds: [echo never]
+            "#,
+        )
+        .run()
+        .status(202)
+        .stdout("")
+        .stderr_has("task `default`: precondition failed: go.mod is missing: run go mod init");
+}
+
+#[test]
+fn status_commands_make_a_task_up_to_date() {
+    let mut test = Test::new().hoist_yml(
+        "tasks:\n  default:\n    status: [test -f done.txt]\n    cmds: [touch done.txt, echo ran]\n",
+    );
+    test.run().success().stdout("ran\n");
+    test.run()
+        .success()
+        .stdout("")
+        .stderr("hoist: [default] up to date\n");
+    test.run_with(&["--force"]).success().stdout("ran\n");
+}
+
+#[test]
+fn sources_and_generates_fingerprint() {
+    let mut test = Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default:
+                sources: ["src/**/*.go"]
+                generates: [out.bin]
+                cmds: ["cat src/*.go src/pkg/*.go > out.bin", "echo built"]
+            "#,
+        )
+        .file("src/main.go", "package main\n")
+        .file("src/pkg/a.go", "package pkg\n");
+    test.run().success().stdout("built\n");
+    test.run().success().stdout("").stderr_has("up to date");
+    std::fs::write(test.path().join("src/pkg/a.go"), "package pkg // changed\n").unwrap();
+    test.run().success().stdout("built\n");
+    test.run().success().stdout("");
+    std::fs::remove_file(test.path().join("out.bin")).unwrap();
+    test.run().success().stdout("built\n");
+    test.run_with(&["-f"]).success().stdout("built\n");
+    assert!(test.path().join(".hoist").is_dir());
+}
+
+#[test]
+fn dry_run_prints_rendered_commands_and_runs_nothing() {
+    let test = Test::new()
+        .hoist_yml(
+            r#"
+            vars:
+              NAME: app
+              UNUSED: {sh: "touch unused-ran; echo x"}
+              USED: {sh: "echo from-sh"}
+            tasks:
+              default:
+                deps: [dep]
+                cmds:
+                  - "touch ran-{{ NAME }} && echo {{ USED }}"
+                  - task: called
+              dep: touch dep-ran
+              called: "echo called {{ NAME | upper }}"
+            "#,
+        )
+        .args(&["--dry"]);
+    test.run().success().stdout("").stderr(
+        "
+        hoist: [dep] touch dep-ran
+        hoist: [default] touch ran-app && echo from-sh
+        hoist: [called] echo called APP
+        ",
+    );
+    for file in ["ran-app", "dep-ran", "unused-ran"] {
+        assert!(!test.path().join(file).exists(), "{file} exists");
+    }
+}
+
+#[test]
+fn parallel_flag_runs_given_tasks_together() {
+    let out = Test::new()
+        .hoist_yml("tasks:\n  a: sleep 0.6\n  b: sleep 0.6\n")
+        .args(&["-p", "a", "b"])
+        .run();
+    out.success();
+    assert!(
+        out.elapsed < Duration::from_millis(1100),
+        "took {:?}",
+        out.elapsed
+    );
+}
+
+#[test]
+fn tasks_named_like_hoist_words_still_run() {
+    Test::new()
+        .hoist_yml(
+            "tasks:\n  init: echo user-init\n  graph: echo user-graph\n  vars: echo user-vars\n",
+        )
+        .args(&["-s", "init", "graph", "vars"])
+        .run()
+        .success()
+        .stdout("user-init\nuser-graph\nuser-vars\n");
+}
+
+#[test]
+fn aliases_run_the_task() {
+    Test::new()
+        .hoist_yml("tasks:\n  build:\n    aliases: [b]\n    cmds: [echo built]\n")
+        .args(&["-s", "b"])
+        .run()
+        .success()
+        .stdout("built\n");
+}
+
+#[test]
+fn sigterm_reaches_the_command_group_and_exits_130() {
+    let test = Test::new().hoist_yml(
+        r#"
+        tasks:
+          default:
+            cmds:
+              - defer: echo deferred-after-signal
+              - "trap 'echo child-got-term; exit 143' TERM; echo started; sleep 30 & wait"
+        "#,
+    );
+    let child = test
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("child-got-term"), "{stdout}");
+    assert!(stdout.contains("deferred-after-signal"), "{stdout}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
