@@ -224,7 +224,7 @@ impl Context {
                 crate::git::ci_branch(&|n| self.environ.get(n).cloned())
             })),
             "GIT_COMMIT" => text(self.with_git(|g| g.commit().ok()).flatten()),
-            "GIT_SHORT_COMMIT" => text(self.with_git(|g| g.commit().ok().map(|c| c[..c.len().min(7)].to_owned())).flatten()),
+            "GIT_SHORT_COMMIT" => text(self.with_git(|g| g.short_commit().ok()).flatten()),
             "GIT_TAG" => text(self.with_git(|g| g.exact_tag().ok().flatten()).flatten()),
             "GIT_DIRTY" => Value::from(self.with_git(|g| g.dirty().unwrap_or(false)).unwrap_or(false)),
             "BUILD_TIME" => Value::from(build_time(self.environ.get("SOURCE_DATE_EPOCH").map(String::as_str))),

@@ -51,6 +51,18 @@ impl Engine {
         {
             env.set_syntax(syntax);
         }
+        // Values end up in shell commands: `true`/`false` and an empty none, not Python's spelling.
+        env.set_formatter(|out, state, value| {
+            if value.kind() == minijinja::value::ValueKind::Bool {
+                let text = if value.is_true() { "true" } else { "false" };
+                out.write_str(text)
+                    .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write"))
+            } else if value.is_none() {
+                Ok(())
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
         env.add_filter("quote", filters::quote);
         env.add_filter("tag", filters::tag);
         Engine { env }
