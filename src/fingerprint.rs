@@ -5,7 +5,7 @@
 //! To keep the warm check cheap, each file's hash is cached with its size,
 //! mtime and inode, and re-read only when those change, as git's index does.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
