@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: the example Go service's pipeline (build-linux -> build-image ->
+# upload-image), built and pushed to the local registry, then the tags it holds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+bash scripts/setup.sh
+cargo build --release --quiet
+export REGISTRY=127.0.0.1:5000
+cd examples/hbaas
+../../target/release/hoist upload-image
+echo
+echo "tags in $REGISTRY/go-with-the-flow/hbaas-server:"
+curl -s "http://$REGISTRY/v2/go-with-the-flow/hbaas-server/tags/list"
+echo

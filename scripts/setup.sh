@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Installs and starts what hoist's tests and main job need, on a fresh Debian
+# machine or an existing one. Idempotent: what is there already is kept.
+#
+#   - packages: docker.io, docker-registry, golang-go, busybox-static, hyperfine,
+#     apache2-utils (htpasswd), openssl, curl, git; go-task and just from PyPI
+#   - a Docker engine without a bridge (no container ever gets a private address)
+#   - registries on loopback: plain :5000, htpasswd :5001, TLS + htpasswd :5002
+#   - local base images (nothing can be pulled): hoist-test/busybox, hoist-test/golang
+#
+# Writes $HOIST_STATE_DIR/env (default /tmp/hoist-services/env) for tests to source.
+set -euo pipefail
+
+STATE=${HOIST_STATE_DIR:-/tmp/hoist-services}
+mkdir -p "$STATE"
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+install_packages() {
+    local need=()
+    command -v dockerd >/dev/null || need+=(docker.io)
+    command -v docker-registry >/dev/null || need+=(docker-registry)
+    command -v go >/dev/null || need+=(golang-go)
+    [ -x /bin/busybox ] || need+=(busybox-static)
+    command -v hyperfine >/dev/null || need+=(hyperfine)
+    command -v htpasswd >/dev/null || need+=(apache2-utils)
+    command -v openssl >/dev/null || need+=(openssl)
+    command -v curl >/dev/null || need+=(curl)
+    command -v git >/dev/null || need+=(git)
+    if ((${#need[@]})); then
+        log "installing ${need[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    fi
+    if ! command -v task >/dev/null || ! command -v just >/dev/null; then
+        log "installing go-task and just from PyPI"
+        python3 -m pip install -q go-task-bin rust-just >/dev/null 2>&1 || log "warning: pip install of go-task/just failed (only the bench needs them)"
+    fi
+}
+
+start_docker() {
+    if docker version >/dev/null 2>&1; then
+        return
+    fi
+    log "starting dockerd"
+    nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$STATE/dockerd.log" 2>&1 &
+    for _ in $(seq 1 100); do
+        docker version >/dev/null 2>&1 && return
+        sleep 0.2
+    done
+    log "dockerd did not start; its log:"
+    tail -20 "$STATE/dockerd.log" >&2
+    exit 1
+}
+
+# A password whose base64 in the X-Registry-Auth header holds '+' and '/'
+# (the URL-safe encoding matters); fixed so the credential tests are repeatable.
+AUTH_USER=hoist
+AUTH_PASSWORD='p>a?s~s>w?o~rd'
+
+write_registry_config() { # name port [auth] [tls]
+    local name=$1 port=$2 auth=${3:-} tls=${4:-}
+    local dir="$STATE/registry-$name"
+    mkdir -p "$dir/data"
+    {
+        echo "version: 0.1"
+        echo "log: {level: warn}"
+        echo "storage:"
+        echo "  filesystem: {rootdirectory: $dir/data}"
+        echo "  delete: {enabled: true}"
+        echo "http:"
+        echo "  addr: 127.0.0.1:$port"
+        if [ -n "$tls" ]; then
+            echo "  tls: {certificate: $STATE/tls/cert.pem, key: $STATE/tls/key.pem}"
+        fi
+        if [ -n "$auth" ]; then
+            echo "auth:"
+            echo "  htpasswd: {realm: hoist-test, path: $STATE/htpasswd}"
+        fi
+    } >"$dir/config.yml"
+}
+
+start_registry() { # name port scheme
+    local name=$1 port=$2 scheme=$3
+    if curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/"; then
+        return
+    fi
+    log "starting registry $name on 127.0.0.1:$port"
+    nohup docker-registry serve "$STATE/registry-$name/config.yml" >"$STATE/registry-$name.log" 2>&1 &
+    echo $! >"$STATE/registry-$name.pid"
+    for _ in $(seq 1 50); do
+        curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/" && return
+        sleep 0.1
+    done
+    log "registry $name did not start:"
+    tail -20 "$STATE/registry-$name.log" >&2
+    exit 1
+}
+
+start_registries() {
+    htpasswd -Bbn "$AUTH_USER" "$AUTH_PASSWORD" >"$STATE/htpasswd"
+    if [ ! -f "$STATE/tls/cert.pem" ]; then
+        mkdir -p "$STATE/tls"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=127.0.0.1" \
+            -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+            -keyout "$STATE/tls/key.pem" -out "$STATE/tls/cert.pem" 2>/dev/null
+    fi
+    # The daemon trusts this CA for the TLS registry.
+    mkdir -p /etc/docker/certs.d/127.0.0.1:5002
+    cp "$STATE/tls/cert.pem" /etc/docker/certs.d/127.0.0.1:5002/ca.crt
+    write_registry_config plain 5000
+    write_registry_config auth 5001 auth
+    write_registry_config tls 5002 auth tls
+    start_registry plain 5000 http
+    start_registry auth 5001 http
+    start_registry tls 5002 https
+}
+
+# A root filesystem holding busybox and its applets, for `docker import`.
+busybox_rootfs() { # dir
+    local root=$1
+    mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/usr/local/bin"
+    chmod 1777 "$root/tmp"
+    cp /bin/busybox "$root/bin/busybox"
+    for applet in $(/bin/busybox --list); do
+        [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+    done
+    echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+}
+
+make_base_images() {
+    if ! docker image inspect hoist-test/busybox:latest >/dev/null 2>&1; then
+        log "making hoist-test/busybox:latest"
+        local root="$STATE/rootfs-busybox"
+        rm -rf "$root"
+        busybox_rootfs "$root"
+        tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/local/bin:/bin' --change 'CMD ["sh"]' - hoist-test/busybox:latest >/dev/null
+    fi
+    if ! docker image inspect hoist-test/golang:local >/dev/null 2>&1; then
+        log "making hoist-test/golang:local from Debian's golang-go"
+        local root="$STATE/rootfs-golang" goroot
+        goroot=$(go env GOROOT)
+        rm -rf "$root"
+        busybox_rootfs "$root"
+        mkdir -p "$root/usr/lib" "$root/usr/share"
+        # GOROOT's src, api, misc are symlinks into /usr/share: copy both trees.
+        cp -a "$goroot" "$root/usr/lib/"
+        cp -a "/usr/share/$(basename "$goroot")" "$root/usr/share/" 2>/dev/null || true
+        # The toolchain is dynamically linked: bring its libraries.
+        local libs
+        libs=$(find "$goroot/bin" "$goroot/pkg/tool" -type f -perm -u+x -exec ldd {} + 2>/dev/null \
+            | grep -o '/[^ ]*\.so[^ ]*' | sort -u || true)
+        for lib in $libs; do
+            mkdir -p "$root$(dirname "$lib")"
+            cp -L "$lib" "$root$lib"
+        done
+        tar -C "$root" -c . | docker import \
+            --change "ENV PATH=$goroot/bin:/usr/local/bin:/bin" \
+            --change "ENV GOROOT=$goroot" --change 'ENV HOME=/tmp' --change 'ENV GOPATH=/tmp/go' \
+            --change 'ENV GOCACHE=/tmp/go-cache' --change 'ENV GOPROXY=off' --change 'ENV GOFLAGS=-mod=mod' \
+            --change 'ENV CGO_ENABLED=0' \
+            - hoist-test/golang:local >/dev/null
+        rm -rf "$root"
+    fi
+}
+
+write_env() {
+    cat >"$STATE/env" <<ENV
+export HOIST_STATE_DIR=$STATE
+export HOIST_TEST_REGISTRY=127.0.0.1:5000
+export HOIST_TEST_AUTH_REGISTRY=127.0.0.1:5001
+export HOIST_TEST_TLS_REGISTRY=127.0.0.1:5002
+export HOIST_TEST_AUTH_USER=$AUTH_USER
+export HOIST_TEST_AUTH_PASSWORD='$AUTH_PASSWORD'
+ENV
+}
+
+start=$(date +%s)
+install_packages
+start_docker
+start_registries
+make_base_images
+write_env
+log "ready in $(($(date +%s) - start)) s (state in $STATE)"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# All of hoist's tests: starts what they need (scripts/setup.sh), then the unit
+# and integration tests against the real engine and registries, then fmt and clippy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+bash scripts/setup.sh
+. "${HOIST_STATE_DIR:-/tmp/hoist-services}/env"
+export HOIST_DOCKER_TESTS=1
+cargo test --all-targets 2>&1
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+echo "scripts/test.sh: all green"
