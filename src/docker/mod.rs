@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod ignore;
+pub mod reference;
 
 use std::path::PathBuf;
 

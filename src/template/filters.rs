@@ -17,30 +17,7 @@ pub fn tag(value: String) -> String {
     sanitize_tag(&value)
 }
 
-/// The rules behind the `tag` filter and the image steps' tags: lowercase,
-/// every run of characters outside `[a-z0-9_.-]` becomes one `-`, no leading
-/// `.` or `-`, no trailing `-`, at most 128 characters.
-pub fn sanitize_tag(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut pending_dash = false;
-    for c in value.trim().chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {
-            if pending_dash && !out.is_empty() {
-                out.push('-');
-            }
-            pending_dash = false;
-            out.push(c);
-        } else {
-            pending_dash = true;
-        }
-    }
-    let trimmed = out.trim_start_matches(['.', '-']);
-    let mut tag: String = trimmed.chars().take(128).collect();
-    while tag.ends_with('-') {
-        tag.pop();
-    }
-    tag
-}
+pub use crate::docker::reference::sanitize_tag;
 
 #[cfg(test)]
 mod tests {
