@@ -4,9 +4,20 @@
 //! template already expanded) and hands them here; this module never sees a
 //! template or a task file.
 
+mod auth;
+mod build;
 pub mod context;
+mod describe;
+mod engine;
 pub mod ignore;
+mod push;
 pub mod reference;
+
+pub use auth::{credentials_for, Credentials, PASSWORD_VAR, USER_VAR};
+pub use build::{build, plan_build, BuildReport};
+pub use describe::{describe_build, describe_push, describe_tag};
+pub use engine::Engine;
+pub use push::{plan_push, push, tag, PushReport};
 
 use std::path::PathBuf;
 
@@ -71,6 +82,9 @@ pub struct TagSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
+    #[error("cannot reach the Docker engine at {host}: {reason}")]
+    Unreachable { host: String, reason: String },
+
     #[error("invalid image tag `{tag}` (from `{template}` at {origin}): {reason}")]
     InvalidTag {
         tag: String,
@@ -87,32 +101,98 @@ pub enum DockerError {
         reason: String,
     },
 
-    #[error("{0}")]
-    Other(String),
+    #[error("Dockerfile {} does not exist", path.display())]
+    DockerfileMissing { path: PathBuf },
+
+    #[error("build context: {0}")]
+    Context(String),
+
+    #[error("building `{image}` failed{}: {message}{}",
+        step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
+        if output.is_empty() { String::new() } else { format!("\n{}", output.join("\n")) })]
+    BuildFailed {
+        image: String,
+        step: Option<String>,
+        output: Vec<String>,
+        message: String,
+    },
+
+    #[error("push to {registry} failed for {repository}: {}{}",
+        failed.iter().map(|(t, r)| format!("tag `{t}`: {r}")).collect::<Vec<_>>().join("; "),
+        if landed.is_empty() { "; no tag landed".to_owned() } else { format!("; tags that did land: {}", landed.join(", ")) })]
+    PushFailed {
+        registry: String,
+        repository: String,
+        failed: Vec<(String, String)>,
+        landed: Vec<String>,
+        denied: bool,
+    },
+
+    #[error("credentials for {registry}: {reason}")]
+    Credentials { registry: String, reason: String },
+
+    #[error("{action}: {reason}")]
+    Api { action: String, reason: String },
 }
 
 impl DockerError {
     pub fn help(&self) -> Option<String> {
         match self {
-            DockerError::InvalidTag { .. } => Some(
-                "a tag is at most 128 characters of [A-Za-z0-9_.-] and may not start with `.` or `-`".into(),
+            DockerError::Unreachable { .. } => Some(
+                "start the engine (`sudo dockerd &` or `sudo systemctl start docker`), or point DOCKER_HOST at one".into(),
             ),
+            DockerError::InvalidTag { .. } => Some(
+                "a tag is at most 128 characters of [A-Za-z0-9_.-] and may not start with `.` or `-`; the `tag` filter makes any string one".into(),
+            ),
+            DockerError::InvalidRepository { .. } => Some(
+                "a repository is `[HOST[:PORT]/]path/name` in lowercase letters, digits and `._-`".into(),
+            ),
+            DockerError::DockerfileMissing { .. } => {
+                Some("set `dockerfile:` in the build step, or `context:` to the directory that holds it".into())
+            }
+            DockerError::PushFailed { registry, denied: true, .. } => Some(format!(
+                "check the credentials for {registry}: `docker login {registry}`, or set {USER_VAR} and {PASSWORD_VAR}"
+            )),
+            DockerError::PushFailed { .. } => {
+                Some("check that the registry is up and reachable, then run the task again (pushing is idempotent)".into())
+            }
             _ => None,
         }
     }
 }
 
-// Placeholder describers until the engine work lands (replaced by its own).
-pub fn describe_build(spec: &BuildSpec) -> Result<String, DockerError> {
-    Ok(format!(
-        "build {} ({})",
-        spec.image.value,
-        spec.context.display()
-    ))
+/// Validates and normalises rendered tags: the `tag` rules, empty ones skipped
+/// (the `[ -z "$BRANCH" ] ||` idiom), duplicates collapsed.
+pub(crate) fn final_tags(tags: &[Rendered]) -> Result<Vec<String>, DockerError> {
+    let mut out: Vec<String> = Vec::new();
+    for rendered in tags {
+        let tag = reference::sanitize_tag(&rendered.value);
+        if tag.is_empty() {
+            continue;
+        }
+        if let Some(reason) = reference::tag_problem(&tag) {
+            return Err(DockerError::InvalidTag {
+                tag,
+                template: rendered.template.clone(),
+                origin: rendered.origin.clone(),
+                reason,
+            });
+        }
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    Ok(out)
 }
-pub fn describe_push(spec: &PushSpec) -> Result<String, DockerError> {
-    Ok(format!("push {}", spec.image.value))
-}
-pub fn describe_tag(spec: &TagSpec) -> Result<String, DockerError> {
-    Ok(format!("tag {} as {}", spec.image.value, spec.target.value))
+
+pub(crate) fn repository(
+    rendered: &Rendered,
+    name: &str,
+) -> Result<reference::Repository, DockerError> {
+    reference::parse_repository(name).map_err(|reason| DockerError::InvalidRepository {
+        repository: name.to_owned(),
+        template: rendered.template.clone(),
+        origin: rendered.origin.clone(),
+        reason,
+    })
 }

@@ -9,8 +9,11 @@ use crate::vars::Scope;
 use serde_saphyr::{Location, Spanned};
 use std::sync::Arc;
 
+/// The engine connection, made on the first image step that runs (never for `--dry`).
 #[derive(Default)]
-pub struct ImageSteps {}
+pub struct ImageSteps {
+    engine: tokio::sync::OnceCell<docker::Engine>,
+}
 
 /// A rendered image step.
 pub enum ImageSpec {
@@ -33,7 +36,6 @@ impl ImageSteps {
     ) -> std::result::Result<(), Failed> {
         let spec = render(runner, task, scope, inner, &step.referenced)
             .map_err(|e| runner.record_failure(e))?;
-        let _ = quiet;
         if runner.options().dry {
             let text = match &spec {
                 ImageSpec::Build(s) => docker::describe_build(s),
@@ -51,12 +53,32 @@ impl ImageSteps {
             }
             return Ok(());
         }
-        Err(runner.record_failure(Error::Docker {
-            task: Some(task.to_owned()),
-            error: Box::new(docker::DockerError::Other(
-                "image steps are not wired to the engine yet".into(),
-            )),
-        }))
+        let docker_error = |error: docker::DockerError| {
+            runner.record_failure(Error::Docker {
+                task: Some(task.to_owned()),
+                error: Box::new(error),
+            })
+        };
+        let engine = self
+            .engine
+            .get_or_try_init(docker::Engine::connect)
+            .await
+            .map_err(docker_error)?;
+        let printer = runner.printer();
+        if !quiet {
+            let what = match &spec {
+                ImageSpec::Build(s) => format!("build {}", s.image.value),
+                ImageSpec::Push(s) => format!("push {}", s.image.value),
+                ImageSpec::Tag(s) => format!("tag {} as {}", s.image.value, s.target.value),
+            };
+            printer.status(label, &what);
+        }
+        let result = match &spec {
+            ImageSpec::Build(s) => docker::build(engine, s, printer).await.map(|_| ()),
+            ImageSpec::Push(s) => docker::push(engine, s, printer).await.map(|_| ()),
+            ImageSpec::Tag(s) => docker::tag(engine, s, printer).await,
+        };
+        result.map_err(docker_error)
     }
 }
 

@@ -1,0 +1,267 @@
+//! The `push` and `tag` steps. All tags of a push step go concurrently (the
+//! registry receives each layer once); transient failures are retried with
+//! backoff; a final failure names registry, repository and tag and lists the
+//! tags that did land, so nothing is half-pushed without saying so.
+
+use super::auth::{credentials_for, Credentials};
+use super::reference::{self, Repository};
+use super::{final_tags, repository, DockerError, Engine, PushSpec, TagSpec};
+use crate::ui::Printer;
+use bollard::query_parameters::{PushImageOptions, TagImageOptions};
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Duration;
+
+const TRIES: u32 = 3;
+
+#[derive(Debug, Clone)]
+pub struct PushReport {
+    pub repository: String,
+    /// Each tag with its manifest digest.
+    pub pushed: Vec<(String, String)>,
+}
+
+/// What a push step will do: source image, target repository, final tags.
+pub struct PushPlan {
+    pub source: String,
+    pub target: Repository,
+    pub tags: Vec<String>,
+}
+
+pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
+    let (source_repo, source_tag) = reference::split_reference(&spec.image.value);
+    repository(&spec.image, source_repo)?;
+    let source = format!("{source_repo}:{source_tag}");
+    let target = match &spec.to {
+        Some(to) => repository(to, &to.value)?,
+        None => repository(&spec.image, source_repo)?,
+    };
+    let mut tags = final_tags(&spec.tags)?;
+    if tags.is_empty() {
+        tags.push(source_tag.to_owned());
+    }
+    Ok(PushPlan {
+        source,
+        target,
+        tags,
+    })
+}
+
+pub async fn push(
+    engine: &Engine,
+    spec: &PushSpec,
+    printer: &Printer,
+) -> Result<PushReport, DockerError> {
+    let plan = plan_push(spec)?;
+    let name = plan.target.name.clone();
+    for tag in &plan.tags {
+        let options = TagImageOptions {
+            repo: Some(name.clone()),
+            tag: Some(tag.clone()),
+        };
+        engine
+            .docker
+            .tag_image(&plan.source, Some(options))
+            .await
+            .map_err(|e| DockerError::Api {
+                action: format!("tagging {} as {name}:{tag}", plan.source),
+                reason: e.to_string(),
+            })?;
+    }
+    let credentials = credentials_for(&plan.target.registry)?;
+    let pushes = plan
+        .tags
+        .iter()
+        .map(|tag| push_with_retries(engine, &spec.task, &name, tag, credentials.clone(), printer));
+    let results = futures_util::future::join_all(pushes).await;
+    let mut pushed = Vec::new();
+    let mut failed = Vec::new();
+    let mut denied = false;
+    for (tag, result) in plan.tags.iter().zip(results) {
+        match result {
+            Ok(digest) => {
+                printer.status(&spec.task, &format!("pushed {name}:{tag} {digest}"));
+                pushed.push((tag.clone(), digest));
+            }
+            Err(failure) => {
+                denied |= failure.denied;
+                failed.push((tag.clone(), failure.message));
+            }
+        }
+    }
+    if !failed.is_empty() {
+        return Err(DockerError::PushFailed {
+            registry: plan.target.registry.clone(),
+            repository: plan.target.path.clone(),
+            failed,
+            landed: pushed.into_iter().map(|(t, _)| t).collect(),
+            denied,
+        });
+    }
+    Ok(PushReport {
+        repository: name,
+        pushed,
+    })
+}
+
+struct Failure {
+    message: String,
+    denied: bool,
+    transient: bool,
+}
+
+impl Failure {
+    fn classify(message: String) -> Failure {
+        let lower = message.to_lowercase();
+        let denied = [
+            "denied",
+            "unauthorized",
+            "authentication required",
+            "no basic auth credentials",
+            "401",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        let transient = !denied
+            && [
+                "connection reset",
+                "connection refused",
+                "eof",
+                "timeout",
+                "timed out",
+                "502",
+                "503",
+                "504",
+                "500",
+                "temporarily",
+            ]
+            .iter()
+            .any(|w| lower.contains(w));
+        Failure {
+            message,
+            denied,
+            transient,
+        }
+    }
+}
+
+async fn push_with_retries(
+    engine: &Engine,
+    task: &str,
+    name: &str,
+    tag: &str,
+    credentials: Option<Credentials>,
+    printer: &Printer,
+) -> Result<String, Failure> {
+    let mut attempt = 1;
+    loop {
+        match push_once(engine, task, name, tag, credentials.clone(), printer).await {
+            Ok(digest) => return Ok(digest),
+            Err(failure) if failure.transient && attempt < TRIES => {
+                let wait = Duration::from_millis(500 * 2u64.pow(attempt - 1));
+                printer.warn(&format!(
+                    "task `{task}`: push of {name}:{tag} failed ({}); retrying in {:.1} s",
+                    failure.message,
+                    wait.as_secs_f32()
+                ));
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+}
+
+async fn push_once(
+    engine: &Engine,
+    task: &str,
+    name: &str,
+    tag: &str,
+    credentials: Option<Credentials>,
+    printer: &Printer,
+) -> Result<String, Failure> {
+    let options = PushImageOptions {
+        tag: Some(tag.to_owned()),
+        ..Default::default()
+    };
+    let mut stream = engine
+        .docker
+        .push_image(name, Some(options), credentials.map(|c| c.0));
+    let mut digest = String::new();
+    // bollard's push messages carry no layer id, so a bar per tag follows the layer in flight.
+    let style = ProgressStyle::with_template("{prefix} {bar:30} {bytes}/{total_bytes} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = printer.multi_progress().map(|multi| {
+        let bar = multi.add(ProgressBar::new(0).with_style(style));
+        bar.set_prefix(format!("[{task}] {name}:{tag}"));
+        bar
+    });
+    let result = loop {
+        let Some(item) = stream.next().await else {
+            break Ok(());
+        };
+        let info = match item {
+            Ok(info) => info,
+            Err(bollard::errors::Error::DockerStreamError { error }) => {
+                break Err(Failure::classify(error))
+            }
+            Err(e) => break Err(Failure::classify(e.to_string())),
+        };
+        if let Some(message) = info.error_detail.and_then(|d| d.message) {
+            break Err(Failure::classify(message));
+        }
+        let status = info.status.unwrap_or_default();
+        if let Some(found) = status.split_whitespace().find(|w| w.starts_with("sha256:")) {
+            if status.contains("digest:") {
+                digest = found.to_owned();
+            }
+        }
+        if let Some(bar) = &bar {
+            if let Some(detail) = info.progress_detail {
+                if let (Some(current), Some(total)) = (detail.current, detail.total) {
+                    bar.set_length(total.max(0) as u64);
+                    bar.set_position(current.max(0) as u64);
+                }
+            }
+            bar.set_message(status.clone());
+        }
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    result?;
+    if digest.is_empty() {
+        return Err(Failure::classify(format!(
+            "the registry gave no digest for {name}:{tag}"
+        )));
+    }
+    Ok(digest)
+}
+
+/// The `tag` step: `image` (repo:tag) gets the name `target` (repo:tag) locally.
+pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(), DockerError> {
+    let (repo, tag) = reference::split_reference(&spec.target.value);
+    repository(&spec.target, repo)?;
+    let clean = super::final_tags(&[super::Rendered {
+        value: tag.to_owned(),
+        ..spec.target.clone()
+    }])?;
+    let tag = clean.first().cloned().unwrap_or_else(|| "latest".into());
+    let options = TagImageOptions {
+        repo: Some(repo.to_owned()),
+        tag: Some(tag.clone()),
+    };
+    engine
+        .docker
+        .tag_image(&spec.image.value, Some(options))
+        .await
+        .map_err(|e| DockerError::Api {
+            action: format!("tagging {} as {repo}:{tag}", spec.image.value),
+            reason: e.to_string(),
+        })?;
+    printer.status(
+        &spec.task,
+        &format!("tagged {} as {repo}:{tag}", spec.image.value),
+    );
+    Ok(())
+}
