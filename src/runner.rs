@@ -69,6 +69,7 @@ impl Runner {
 
     /// Runs the requested tasks (canonical names); sequentially unless `--parallel`.
     pub async fn run(self: &Arc<Self>, roots: Vec<String>) -> Result<()> {
+        images::preflight(self, &roots)?;
         if self.options.parallel {
             let runs = roots
                 .into_iter()

@@ -54,5 +54,6 @@ pub fn describe_push(spec: &PushSpec) -> Result<String, DockerError> {
 }
 
 pub fn describe_tag(spec: &TagSpec) -> Result<String, DockerError> {
-    Ok(format!("tag {} as {}", spec.image.value, spec.target.value))
+    let (repo, tag) = super::plan_tag(spec)?;
+    Ok(format!("tag {} as {repo}:{tag}", spec.image.value))
 }

@@ -17,7 +17,7 @@ pub use auth::{credentials_for, Credentials, PASSWORD_VAR, USER_VAR};
 pub use build::{build, plan_build, BuildReport};
 pub use describe::{describe_build, describe_push, describe_tag};
 pub use engine::Engine;
-pub use push::{plan_push, push, tag, PushReport};
+pub use push::{plan_push, plan_tag, push, tag, PushReport};
 
 use std::path::PathBuf;
 

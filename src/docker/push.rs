@@ -238,6 +238,22 @@ async fn push_once(
     Ok(digest)
 }
 
+/// The `tag` step's target as repository and tag, validated.
+pub fn plan_tag(spec: &TagSpec) -> Result<(String, String), DockerError> {
+    let (source, _) = reference::split_reference(&spec.image.value);
+    repository(&spec.image, source)?;
+    let (repo, tag) = reference::split_reference(&spec.target.value);
+    repository(&spec.target, repo)?;
+    let clean = super::final_tags(&[super::Rendered {
+        value: tag.to_owned(),
+        ..spec.target.clone()
+    }])?;
+    Ok((
+        repo.to_owned(),
+        clean.first().cloned().unwrap_or_else(|| "latest".into()),
+    ))
+}
+
 /// The `tag` step: `image` (repo:tag) gets the name `target` (repo:tag) locally.
 pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(), DockerError> {
     let (repo, tag) = reference::split_reference(&spec.target.value);

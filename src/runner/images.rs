@@ -82,6 +82,42 @@ impl ImageSteps {
     }
 }
 
+/// Checks every image step the run can reach before anything runs, so that an
+/// invalid tag or repository fails before a build starts or a tag is pushed.
+/// Steps whose templates need call vars are checked when they run instead.
+pub fn preflight(runner: &Arc<Runner>, roots: &[String]) -> Result<()> {
+    let taskfile = &runner.context().taskfile;
+    let graph = crate::graph::Graph::build(taskfile, roots)?;
+    for name in graph.edges.keys() {
+        let Some((_, task)) = taskfile.find(name) else {
+            continue;
+        };
+        let is_image =
+            |s: &&Spanned<Step>| matches!(s.value, Step::Build(_) | Step::Push(_) | Step::Tag(_));
+        let mut scope = None;
+        for step in task.value.cmds.iter().filter(is_image) {
+            let scope = scope.get_or_insert_with(|| {
+                runner
+                    .context()
+                    .task_scope(name, Default::default(), taskfile.dir.clone())
+            });
+            let Ok(spec) = render(runner, name, scope, &step.value, &step.referenced) else {
+                continue;
+            };
+            let planned = match &spec {
+                ImageSpec::Build(s) => docker::plan_build(s).map(|_| ()),
+                ImageSpec::Push(s) => docker::plan_push(s).map(|_| ()),
+                ImageSpec::Tag(s) => docker::describe_tag(s).map(|_| ()),
+            };
+            planned.map_err(|error| Error::Docker {
+                task: Some(name.clone()),
+                error: Box::new(error),
+            })?;
+        }
+    }
+    Ok(())
+}
+
 pub fn render(
     runner: &Runner,
     task: &str,
