@@ -113,6 +113,8 @@ fn example_pipeline_on_a_git_flow_history() {
         let repo = format!("go-with-the-flow/{project}-{scenario}");
         let uri = format!("{}/{repo}", s.registry);
         let mut command = test.command();
+        // Keep Go's build cache out of the context (the test's HOME is the context).
+        command.env("GOCACHE", std::env::temp_dir().join("hoist-test-gocache"));
         command.args([
             "upload-image",
             &format!("PROJECT_NAME={project}"),

@@ -69,11 +69,23 @@ pub async fn push(
             })?;
     }
     let credentials = credentials_for(&plan.target.registry)?;
-    let pushes = plan
-        .tags
+    // The first tag uploads the layers; the others then only add manifests, all at
+    // once. (Pushing every tag at once races in the daemon: a manifest can name a
+    // blob whose upload by a sibling push has not been committed yet.)
+    let first = push_with_retries(
+        engine,
+        &spec.task,
+        &name,
+        &plan.tags[0],
+        credentials.clone(),
+        printer,
+    )
+    .await;
+    let rest = plan.tags[1..]
         .iter()
         .map(|tag| push_with_retries(engine, &spec.task, &name, tag, credentials.clone(), printer));
-    let results = futures_util::future::join_all(pushes).await;
+    let mut results = vec![first];
+    results.extend(futures_util::future::join_all(rest).await);
     let mut pushed = Vec::new();
     let mut failed = Vec::new();
     let mut denied = false;
@@ -134,6 +146,8 @@ impl Failure {
                 "504",
                 "500",
                 "temporarily",
+                "blob unknown",
+                "digest invalid",
             ]
             .iter()
             .any(|w| lower.contains(w));

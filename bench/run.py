@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""hoist vs go-task, just and the docker CLI, in the same run.
+
+Times whole commands with hyperfine (median of repeated runs) and measures
+peak memory with /usr/bin/time -v, then prints one table with ratios against
+hoist. Results also go to bench/results/ as JSON and Markdown.
+
+    python3 bench/run.py                 # all cases that need no Docker engine
+    python3 bench/run.py --docker        # plus the warm image pipeline
+    python3 bench/run.py --context       # plus the 1 GiB context upload (slow, ~3 GB disk)
+
+The binaries: target/release/hoist (built here), go-task's Go binary itself
+(from the go-task-bin wheel, not a shell shim), just (rust-just wheel).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results")
+HOIST = os.path.join(ROOT, "target", "release", "hoist")
+EXAMPLE = os.path.join(ROOT, "examples", "hbaas")
+
+
+def tool(name):
+    """The real binary: pip puts wheels' binaries in the scripts dir; pyenv's shims are shell scripts."""
+    candidate = os.path.join(sysconfig.get_path("scripts"), name)
+    if os.path.isfile(candidate):
+        return candidate
+    found = shutil.which(name)
+    if found is None:
+        sys.exit(f"bench: `{name}` not found; run `pip install go-task-bin rust-just`")
+    return found
+
+
+TASK = tool("task")
+JUST = tool("just")
+
+
+def hyperfine(name, commands, cwd, runs=None, warmup=3, prepare=None):
+    """Median seconds per command label, or None when a command failed."""
+    out = os.path.join(RESULTS, f"{name}.json")
+    args = ["hyperfine", "-N", "--warmup", str(warmup), "--export-json", out, "--style", "none"]
+    if runs:
+        args += ["--runs", str(runs)]
+    if prepare:
+        args += ["--prepare", prepare]
+    for label, command in commands.items():
+        args += ["--command-name", label, command]
+    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"bench: {name}: hyperfine failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+        return {label: None for label in commands}
+    data = json.load(open(out))
+    return {r["command"]: r["median"] for r in data["results"]}
+
+
+def peak_rss_mib(command, cwd):
+    proc = subprocess.run(["/usr/bin/time", "-v", "sh", "-c", f"exec {command} >/dev/null 2>&1"],
+                          cwd=cwd, capture_output=True, text=True)
+    for line in proc.stderr.splitlines():
+        if "Maximum resident set size" in line:
+            return int(line.split(":")[1]) / 1024
+    return None
+
+
+TABLE = []
+
+
+def record(case, commands, cwd, **kw):
+    medians = hyperfine(case.replace(" ", "_").replace("/", "_"), commands, cwd, **kw)
+    base = medians.get("hoist")
+    for label, command in commands.items():
+        median = medians.get(label)
+        rss = peak_rss_mib(command, cwd)
+        ratio = (median / base) if (median and base) else None
+        TABLE.append((case, label, median, rss, ratio))
+    return medians
+
+
+def fmt(value, spec, missing="failed"):
+    return missing if value is None else format(value, spec)
+
+
+def print_table():
+    lines = ["| case | tool | median ms | peak RSS MiB | time vs hoist |", "|---|---|---:|---:|---:|"]
+    for case, label, median, rss, ratio in TABLE:
+        lines.append(f"| {case} | {label} | {fmt(median and median * 1000, '.1f')} | {fmt(rss, '.1f')} | "
+                     f"{fmt(ratio, '.2f')}x |")
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(RESULTS, "table.md"), "w") as f:
+        f.write(text + "\n")
+
+
+def git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+def example_copy(tmp):
+    """The example in a git repo of its own, so VERSION and GIT_BRANCH are stable."""
+    dest = os.path.join(tmp, "hbaas")
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("hbaas-server", ".hoist", ".task"))
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", ".")
+    git(dest, "commit", "-qm", "bench")
+    git(dest, "tag", "v1.0.0")
+    return dest
+
+
+def pipeline_cases(tmp):
+    cwd = example_copy(tmp)
+    record("--list", {
+        "hoist": f"{HOIST} --list",
+        "go-task": f"{TASK} --list-all",
+        "just": f"{JUST} --list",
+    }, cwd)
+    record("dry upload-image", {
+        "hoist": f"{HOIST} --dry upload-image",
+        "go-task": f"{TASK} --dry upload-image",
+        "just": f"{JUST} --dry-run upload-image",
+    }, cwd)
+
+
+def generate(dir, n, shape):
+    """hoist.yml, Taskfile.yml and justfile with n tasks: a chain or a fan-out under `top`."""
+    os.makedirs(dir, exist_ok=True)
+    names = [f"t{i}" for i in range(n)]
+    hoist = ["tasks:"]
+    task = ["version: '3'", "tasks:"]
+    just = []
+    if shape == "chain":
+        for i, name in enumerate(names):
+            dep = names[i + 1] if i + 1 < n else None
+            hoist += [f"  {name}:", f"    deps: [{dep}]" if dep else "", f"    cmds: [echo {name}]"]
+            task += [f"  {name}:", f"    deps: [{dep}]" if dep else "", f"    cmds: [echo {name}]"]
+            just += [f"{name}:{' ' + dep if dep else ''}", f"    echo {name}", ""]
+        top = names[0]
+    else:
+        top = "top"
+        deps = ", ".join(names)
+        hoist += [f"  top:", f"    deps: [{deps}]", "    cmds: [echo top]"]
+        task += [f"  top:", f"    deps: [{deps}]", "    cmds: [echo top]"]
+        just += [f"top: {' '.join(names)}", "    echo top", ""]
+        for name in names:
+            hoist += [f"  {name}: echo {name}"]
+            task += [f"  {name}:", f"    cmds: [echo {name}]"]
+            just += [f"{name}:", f"    echo {name}", ""]
+    for file, lines in (("hoist.yml", hoist), ("Taskfile.yml", task), ("justfile", just)):
+        with open(os.path.join(dir, file), "w") as f:
+            f.write("\n".join(l for l in lines if l != "" or file == "justfile") + "\n")
+    return top
+
+
+def scale_cases(tmp):
+    for shape in ("chain", "fan-out"):
+        for n in (10, 100, 1000):
+            dir = os.path.join(tmp, f"{shape}-{n}")
+            top = generate(dir, n, shape)
+            record(f"dry {shape} {n} tasks", {
+                "hoist": f"{HOIST} --dry {top}",
+                "go-task": f"{TASK} --dry {top}",
+                "just": f"{JUST} --dry-run {top}",
+            }, dir, warmup=1, runs=10)
+
+
+def uptodate_case(tmp):
+    dir = os.path.join(tmp, "sources")
+    for d in range(100):
+        os.makedirs(os.path.join(dir, f"pkg{d}"))
+        for f in range(100):
+            with open(os.path.join(dir, f"pkg{d}", f"f{f}.go"), "w") as out:
+                out.write(f"package pkg{d}\n\n// file {f}\n" + "var x = 1\n" * 20)
+    with open(os.path.join(dir, "hoist.yml"), "w") as f:
+        f.write('tasks:\n  build:\n    sources: ["**/*.go"]\n    generates: [out.bin]\n    cmds: [touch out.bin]\n')
+    with open(os.path.join(dir, "Taskfile.yml"), "w") as f:
+        f.write("version: '3'\ntasks:\n  build:\n    method: checksum\n    sources: ['**/*.go']\n"
+                "    generates: [out.bin]\n    cmds: [touch out.bin]\n")
+    # Let the files age past the racy window of hoist's cache, then warm both tools.
+    time.sleep(2.5)
+    for command in (f"{HOIST} build", f"{HOIST} build", f"{TASK} build", f"{TASK} build"):
+        subprocess.run(command, shell=True, cwd=dir, capture_output=True)
+    record("up-to-date 10,000 sources", {
+        "hoist": f"{HOIST} -s build",
+        "go-task": f"{TASK} -s build",
+    }, dir)
+
+
+def docker_cases(tmp):
+    cwd = example_copy(tmp)
+    env = dict(os.environ, REGISTRY="127.0.0.1:5000")
+    os.environ["REGISTRY"] = "127.0.0.1:5000"
+    # Warm: everything built and pushed once by each tool.
+    subprocess.run(f"{HOIST} -s upload-image", shell=True, cwd=cwd, env=env, check=True, capture_output=True)
+    subprocess.run(f"{TASK} -s upload-image", shell=True, cwd=cwd, env=env, check=True, capture_output=True)
+    record("warm pipeline upload-image", {
+        "hoist": f"{HOIST} -s upload-image",
+        "go-task + docker CLI": f"{TASK} -s upload-image",
+    }, cwd, warmup=1, runs=5)
+
+
+def context_case(tmp):
+    """1 GiB in 50,000 files; .dockerignore keeps out a 40,000-file directory."""
+    dir = os.path.join(tmp, "context")
+    chunk = os.urandom(1 << 20)
+    for i in range(10_000):
+        sub = os.path.join(dir, "src", f"d{i // 500}")
+        os.makedirs(sub, exist_ok=True)
+        with open(os.path.join(sub, f"f{i}.bin"), "wb") as f:
+            f.write(chunk[: (100 * 1024) + (i % 7)])  # ~1 GiB sent in 10,000 files
+    for i in range(40_000):
+        sub = os.path.join(dir, "node_modules", f"d{i // 1000}")
+        os.makedirs(sub, exist_ok=True)
+        with open(os.path.join(sub, f"m{i}.js"), "wb") as f:
+            f.write(b"module.exports = 1;\n")
+    with open(os.path.join(dir, ".dockerignore"), "w") as f:
+        f.write("node_modules\n")
+    with open(os.path.join(dir, "Dockerfile"), "w") as f:
+        f.write("FROM scratch\nLABEL context=bench\n")
+    with open(os.path.join(dir, "hoist.yml"), "w") as f:
+        f.write("tasks:\n  image:\n    cmds:\n      - build: {image: hoist-bench-context, no_cache: true}\n")
+    env = "DOCKER_BUILDKIT=0"
+    record("context upload 1 GiB", {
+        "hoist": f"{HOIST} -s image",
+        "docker CLI (classic)": f"env {env} docker build -q --no-cache -t hoist-bench-context .",
+    }, dir, warmup=1, runs=3)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docker", action="store_true", help="also the warm image pipeline (needs scripts/setup.sh)")
+    parser.add_argument("--context", action="store_true", help="also the 1 GiB context upload")
+    args = parser.parse_args()
+    os.makedirs(RESULTS, exist_ok=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    with tempfile.TemporaryDirectory(prefix="hoist-bench-") as tmp:
+        pipeline_cases(tmp)
+        scale_cases(tmp)
+        uptodate_case(tmp)
+        if args.docker:
+            docker_cases(tmp)
+        if args.context:
+            context_case(tmp)
+    print_table()
+
+
+if __name__ == "__main__":
+    main()
