@@ -105,9 +105,9 @@ def git(cwd, *args):
                    cwd=cwd, check=True, capture_output=True)
 
 
-def example_copy(tmp):
+def example_copy(tmp, name):
     """The example in a git repo of its own, so VERSION and GIT_BRANCH are stable."""
-    dest = os.path.join(tmp, "hbaas")
+    dest = os.path.join(tmp, name)
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("hbaas-server", ".hoist", ".task"))
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", ".")
@@ -117,7 +117,7 @@ def example_copy(tmp):
 
 
 def pipeline_cases(tmp):
-    cwd = example_copy(tmp)
+    cwd = example_copy(tmp, "hbaas-list")
     record("--list", {
         "hoist": f"{HOIST} --list",
         "go-task": f"{TASK} --list-all",
@@ -195,7 +195,7 @@ def uptodate_case(tmp):
 
 
 def docker_cases(tmp):
-    cwd = example_copy(tmp)
+    cwd = example_copy(tmp, "hbaas-docker")
     env = dict(os.environ, REGISTRY="127.0.0.1:5000")
     os.environ["REGISTRY"] = "127.0.0.1:5000"
     # Warm: everything built and pushed once by each tool.

@@ -239,8 +239,9 @@ fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
         concurrency: arguments.concurrency.unwrap_or_else(num_cpus::get),
         output,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(num_cpus::get().clamp(2, 8))
+    // One thread drives everything: commands are child processes and the engine
+    // is I/O, so parallel tasks need no worker threads (and start faster).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the runtime", e))?;
