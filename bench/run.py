@@ -96,7 +96,7 @@ def print_table():
                      f"{fmt(ratio, '.2f')}x |")
     text = "\n".join(lines)
     print(text)
-    with open(os.path.join(RESULTS, "table.md"), "w") as f:
+    with open(os.path.join(RESULTS, "table.md" if len(TABLE) > 4 else f"table-{TABLE[0][0].split()[0]}.md"), "w") as f:
         f.write(text + "\n")
 
 
@@ -238,17 +238,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docker", action="store_true", help="also the warm image pipeline (needs scripts/setup.sh)")
     parser.add_argument("--context", action="store_true", help="also the 1 GiB context upload")
+    parser.add_argument("--only", choices=["pipeline", "scale", "uptodate", "docker", "context"],
+                        help="run just this group of cases")
     args = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory(prefix="hoist-bench-") as tmp:
-        pipeline_cases(tmp)
-        scale_cases(tmp)
-        uptodate_case(tmp)
-        if args.docker:
-            docker_cases(tmp)
-        if args.context:
-            context_case(tmp)
+        groups = {"pipeline": pipeline_cases, "scale": scale_cases, "uptodate": uptodate_case,
+                  "docker": docker_cases, "context": context_case}
+        for name, run in groups.items():
+            wanted = args.only == name if args.only else (
+                name not in ("docker", "context") or getattr(args, name))
+            if wanted:
+                run(tmp)
     print_table()
 
 

@@ -78,3 +78,33 @@ fn cli_version_wins() {
         .success()
         .stdout_has("v=cli ");
 }
+
+#[test]
+fn shallow_clone_without_tags_warns_once() {
+    let origin = repo();
+    git(origin.path(), &["tag", "v1.0.0"]);
+    git(
+        origin.path(),
+        &["commit", "-q", "--allow-empty", "-m", "two"],
+    );
+    let clone = Test::new();
+    let url = format!("file://{}", origin.path().display());
+    git(
+        clone.path(),
+        &["clone", "-q", "--depth", "1", "--no-tags", &url, "c"],
+    );
+    let mut test = clone.cwd("c");
+    // -s hides warnings; without it the fallback is said once.
+    test.run_with(&["-s"]).success().stderr_lacks("fell back");
+    let out = test.run_with(&[]);
+    out.success();
+    assert_eq!(
+        out.stderr
+            .matches("VERSION fell back to the commit")
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("git fetch --tags --unshallow"));
+}
