@@ -260,6 +260,15 @@ impl Runner {
             Freshness::Run(fingerprint) => fingerprint,
         };
         let grouped = matches!(sink, Sink::Buffered(_));
+        let cx = StepContext {
+            name,
+            label: &label,
+            task,
+            scope,
+            env: &env,
+            sink: &sink,
+            deferred,
+        };
         let mut defers: Vec<&Spanned<Step>> = Vec::new();
         let mut result = Ok(());
         for step in &t.cmds {
@@ -271,23 +280,19 @@ impl Runner {
                 defers.push(step);
                 continue;
             }
-            result = if deferred {
-                self.run_step_uncancelled(name, &label, task, scope, step, &step.value, &env, &sink)
-                    .await
-            } else {
-                self.run_step(name, &label, task, scope, step, &step.value, &env, &sink)
-                    .await
-            };
+            result = self.run_step(&cx, step, &step.value).await;
             if result.is_err() {
                 break;
             }
         }
         // Deferred steps run whatever happened, last registered first.
+        let cx = StepContext {
+            deferred: true,
+            ..cx
+        };
         for step in defers.into_iter().rev() {
             if let Step::Defer(inner) = &step.value {
-                let _ = self
-                    .run_deferred(name, &label, task, scope, step, inner, &env, &sink)
-                    .await;
+                let _ = self.run_step(&cx, step, inner).await;
             }
         }
         if grouped {
@@ -307,85 +312,40 @@ impl Runner {
         result
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn run_deferred<'a>(
+    /// Runs one step. A deferred step (and everything it calls) runs even after
+    /// cancellation, so it is given a token that never fires.
+    fn run_step<'a>(
         self: &'a Arc<Self>,
-        name: &'a str,
-        label: &'a str,
-        task: &'a Spanned<Task>,
-        scope: &'a Arc<Scope>,
+        cx: &'a StepContext<'a>,
         step: &'a Spanned<Step>,
         inner: &'a Step,
-        env: &'a [(String, String)],
-        sink: &'a Sink,
     ) -> BoxFuture<'a, Flow> {
         Box::pin(async move {
-            // A deferred step must run even after cancellation: use a fresh token.
-            self.run_step_uncancelled(name, label, task, scope, step, inner, env, sink)
-                .await
+            let cancel = if cx.deferred {
+                watch::channel(false).1
+            } else {
+                self.cancel.subscribe()
+            };
+            self.step_with(cx, step, inner, cancel).await
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn run_step_uncancelled(
+    async fn step_with(
         self: &Arc<Self>,
-        name: &str,
-        label: &str,
-        task: &Spanned<Task>,
-        scope: &Arc<Scope>,
+        cx: &StepContext<'_>,
         step: &Spanned<Step>,
         inner: &Step,
-        env: &[(String, String)],
-        sink: &Sink,
+        cancel: watch::Receiver<bool>,
     ) -> Flow {
-        let (_keep, receiver) = watch::channel(false);
-        self.step_with(
-            name, label, task, scope, step, inner, env, sink, receiver, true,
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn run_step(
-        self: &Arc<Self>,
-        name: &str,
-        label: &str,
-        task: &Spanned<Task>,
-        scope: &Arc<Scope>,
-        step: &Spanned<Step>,
-        inner: &Step,
-        env: &[(String, String)],
-        sink: &Sink,
-    ) -> Flow {
-        self.step_with(
+        let StepContext {
             name,
             label,
             task,
             scope,
-            step,
-            inner,
             env,
             sink,
-            self.cancel.subscribe(),
-            false,
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn step_with(
-        self: &Arc<Self>,
-        name: &str,
-        label: &str,
-        task: &Spanned<Task>,
-        scope: &Arc<Scope>,
-        step: &Spanned<Step>,
-        inner: &Step,
-        env: &[(String, String)],
-        sink: &Sink,
-        cancel: watch::Receiver<bool>,
-        deferred: bool,
-    ) -> Flow {
+            deferred,
+        } = *cx;
         let t = &task.value;
         // Shorthand forms carry no position of their own: point at the step, else the task.
         let at = if step.referenced.line() > 0 {
@@ -415,7 +375,7 @@ impl Runner {
                         .expect("semaphore is never closed");
                     let command = ShellCommand {
                         script: &script,
-                        dir: scope_dir(scope, &self.ctx),
+                        dir: scope.dir(),
                         env,
                         sink,
                     };
@@ -490,10 +450,17 @@ impl Runner {
                     _ => self.clone().run_task(target, vars, deferred).await,
                 }
             }
+            // A defer inside a defer runs in place.
             Step::Defer(inner) => {
-                // A defer inside a defer runs in place.
-                self.run_deferred(name, label, task, scope, step, inner, env, sink)
-                    .await
+                self.run_step(
+                    &StepContext {
+                        deferred: true,
+                        ..*cx
+                    },
+                    step,
+                    inner,
+                )
+                .await
             }
             Step::Build(_) | Step::Push(_) | Step::Tag(_) => {
                 self.images
@@ -593,7 +560,7 @@ impl Runner {
             .arg("-e")
             .arg("-c")
             .arg(script)
-            .current_dir(scope_dir(scope, &self.ctx))
+            .current_dir(scope.dir())
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -633,7 +600,7 @@ impl Runner {
         let sources = render_all(&t.sources, "`sources`").map_err(|e| self.fail(e))?;
         let generates = render_all(&t.generates, "`generates`").map_err(|e| self.fail(e))?;
         let state_key = instance_key(name, &IndexMap::new());
-        let dir = scope_dir(scope, &self.ctx).to_path_buf();
+        let dir = scope.dir().to_path_buf();
         let state_dir = self.state_dir.clone();
         let key = state_key.clone();
         let checked = tokio::task::spawn_blocking(move || {
@@ -676,14 +643,23 @@ impl Runner {
     }
 }
 
+/// What every step of one task run shares.
+#[derive(Clone, Copy)]
+struct StepContext<'a> {
+    name: &'a str,
+    label: &'a str,
+    task: &'a Spanned<Task>,
+    scope: &'a Arc<Scope>,
+    env: &'a [(String, String)],
+    sink: &'a Sink,
+    /// Part of a `defer:`: runs even when the run is being cancelled.
+    deferred: bool,
+}
+
 enum Freshness {
     UpToDate,
     /// Must run; with the fingerprint to store afterwards when sources are tracked.
     Run(Option<(String, String)>),
-}
-
-fn scope_dir<'a>(scope: &'a Arc<Scope>, _ctx: &Context) -> &'a std::path::Path {
-    scope.dir()
 }
 
 /// The identity of a task instance: its name and call vars.

@@ -24,19 +24,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tags() {
-        assert_eq!(
-            sanitize_tag("feature/Containerise API"),
-            "feature-containerise-api"
-        );
-        assert_eq!(sanitize_tag("v1.1.0"), "v1.1.0");
-        assert_eq!(sanitize_tag("--x--"), "x");
-        assert_eq!(sanitize_tag("release/1.2"), "release-1.2");
-        assert_eq!(sanitize_tag(""), "");
-        assert_eq!(sanitize_tag(&"a".repeat(200)).len(), 128);
-    }
-
-    #[test]
     fn quoting() {
         assert_eq!(quote("plain".into()), "plain");
         assert_eq!(quote("".into()), "''");
