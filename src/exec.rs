@@ -32,7 +32,7 @@ pub enum Sink {
 }
 
 impl Sink {
-    fn line(&self, printer: &Printer, line: &str, is_stderr: bool) {
+    pub fn line(&self, printer: &Printer, line: &str, is_stderr: bool) {
         match self {
             Sink::Direct => printer.out_line(line, is_stderr),
             Sink::Prefixed(prefix) => printer.out_line(&format!("[{prefix}] {line}"), is_stderr),

@@ -464,7 +464,7 @@ impl Runner {
             }
             Step::Build(_) | Step::Push(_) | Step::Tag(_) => {
                 self.images
-                    .run(self, name, label, scope, step, inner, quiet)
+                    .run(self, name, label, scope, step, inner, quiet, sink)
                     .await
             }
         }

@@ -445,3 +445,37 @@ fn base64_encode(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+#[test]
+fn ci_logs_group_build_output_without_control_characters() {
+    if services().is_none() {
+        return;
+    }
+    let out = Test::new()
+        .file(
+            "Dockerfile",
+            "FROM hoist-test/busybox:latest\nRUN echo to-stderr >&2\n",
+        )
+        .hoist_yml(
+            "tasks:\n  b:\n    cmds:\n      - build: {image: hoist-grouped, no_cache: true}\n",
+        )
+        .env("GITHUB_ACTIONS", "true")
+        .args(&["b"])
+        .run();
+    out.success();
+    let group = out
+        .stdout
+        .find("::group::b\n")
+        .expect("a group for the task");
+    let step = out.stdout.find("Step 1/").expect("build output");
+    let end = out.stdout.find("::endgroup::").expect("the group ends");
+    assert!(group < step && step < end, "{}", out.stdout);
+    assert!(out.stdout.contains("to-stderr"));
+    let control = |c: char| c.is_control() && c != '\n';
+    assert!(
+        !out.stdout.contains(control) && !out.stderr.contains(control),
+        "{:?}",
+        out.stdout
+    );
+    out.stderr_has("hoist: [b] built hoist-grouped:latest");
+}

@@ -67,10 +67,13 @@ pub(crate) fn labels(spec: &BuildSpec) -> Vec<(String, String)> {
     labels
 }
 
+/// `log` receives the build's output lines (the runner routes them into the
+/// task's output: prefixed, grouped or as they come).
 pub async fn build(
     engine: &Engine,
     spec: &BuildSpec,
     printer: &Printer,
+    log: &(dyn Fn(&str) + Sync),
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
     let context = stream_context(&spec.context, &spec.dockerfile).map_err(|e| match e {
@@ -148,7 +151,7 @@ pub async fn build(
                 }
             }
             if spinner.is_none() && !printer.silent {
-                printer.out_line(&format!("[{task}] {line}"), false);
+                log(&line);
             }
         }
     }

@@ -4,6 +4,7 @@
 use super::{Failed, Runner};
 use crate::docker::{self, BuildSpec, ImageMetadata, PushSpec, Rendered, TagSpec};
 use crate::error::{Error, Result};
+use crate::exec::Sink;
 use crate::taskfile::{LatestPolicy, Step, Text};
 use crate::vars::Scope;
 use serde_saphyr::{Location, Spanned};
@@ -33,6 +34,7 @@ impl ImageSteps {
         step: &Spanned<Step>,
         inner: &Step,
         quiet: bool,
+        sink: &Sink,
     ) -> std::result::Result<(), Failed> {
         let spec = render(runner, task, scope, inner, &step.referenced)
             .map_err(|e| runner.record_failure(e))?;
@@ -74,7 +76,13 @@ impl ImageSteps {
             printer.status(label, &what);
         }
         let result = match &spec {
-            ImageSpec::Build(s) => docker::build(engine, s, printer).await.map(|_| ()),
+            ImageSpec::Build(s) => {
+                let log = |line: &str| match sink {
+                    Sink::Direct => printer.out_line(&format!("[{label}] {line}"), false),
+                    other => other.line(printer, line, false),
+                };
+                docker::build(engine, s, printer, &log).await.map(|_| ())
+            }
             ImageSpec::Push(s) => docker::push(engine, s, printer).await.map(|_| ()),
             ImageSpec::Tag(s) => docker::tag(engine, s, printer).await,
         };
