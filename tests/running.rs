@@ -433,21 +433,27 @@ fn sigterm_reaches_the_command_group_and_exits_130() {
               - "trap 'echo child-got-term; exit 143' TERM; echo started; sleep 30 & wait"
         "#,
     );
-    let child = test
+    let mut child = test
         .command()
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Signal once the command is running (its trap is set before it says so).
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert_eq!(first, "started\n");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
     let start = std::time::Instant::now();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = rest;
     assert_eq!(out.status.code(), Some(130), "{stdout}");
     assert!(stdout.contains("child-got-term"), "{stdout}");
     assert!(stdout.contains("deferred-after-signal"), "{stdout}");

@@ -282,13 +282,14 @@ fn file_output(taskfile: &Taskfile) -> Option<OutputMode> {
 fn spawn_signal_forwarding(runner: &Arc<Runner>) {
     use tokio::signal::unix::{signal, SignalKind};
     let runner = runner.clone();
+    // Registered here, before any command starts, so no early signal is lost.
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
     tokio::spawn(async move {
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
         let mut seen = 0;
         loop {
             let sig = tokio::select! {

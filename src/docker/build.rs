@@ -9,9 +9,6 @@ use bollard::query_parameters::{BuildImageOptions, TagImageOptions};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 
-/// Context larger than this without a `.dockerignore` earns a warning.
-const LARGE_CONTEXT: u64 = 100 * 1024 * 1024;
-
 #[derive(Debug, Clone)]
 pub struct BuildReport {
     pub refs: Vec<String>,
@@ -75,9 +72,31 @@ pub async fn build(
     printer: &Printer,
     log: &(dyn Fn(&str) + Sync),
 ) -> Result<BuildReport, DockerError> {
+    match build_once(engine, spec, printer, log).await {
+        // A dropped connection (seen under heavy load) is retried once; the
+        // daemon's layer cache makes the second attempt cheap.
+        Err(DockerError::BuildFailed { message, .. }) if message.starts_with(CONNECTION_LOST) => {
+            printer.warn(&format!(
+                "task `{}`: {message}; building once more",
+                spec.task
+            ));
+            build_once(engine, spec, printer, log).await
+        }
+        other => other,
+    }
+}
+
+const CONNECTION_LOST: &str = "connection to the engine lost";
+
+async fn build_once(
+    engine: &Engine,
+    spec: &BuildSpec,
+    printer: &Printer,
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
     let context = stream_context(&spec.context, &spec.dockerfile).map_err(|e| match e {
-        ContextError::DockerfileMissing(path) => DockerError::DockerfileMissing { path },
+        ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing { path },
         other => DockerError::Context(other.to_string()),
     })?;
     let options = BuildImageOptions {
@@ -119,7 +138,7 @@ pub async fn build(
                 break;
             }
             Err(e) => {
-                failure = Some(e.to_string());
+                failure = Some(format!("{CONNECTION_LOST}: {e}"));
                 break;
             }
         };
@@ -239,18 +258,14 @@ fn summarize(printer: &Printer, task: &str, report: &BuildReport) {
     let mut context = format!("context sent: {} files, {}", c.files, human_bytes(c.bytes));
     if c.has_dockerignore {
         context.push_str(&format!(
-            "; .dockerignore kept out {} files ({}) and {} directories",
+            "; .dockerignore kept out {} files ({})",
             c.excluded_files,
-            human_bytes(c.excluded_bytes),
-            c.excluded_dirs
+            human_bytes(c.excluded_bytes)
         ));
     }
     printer.status(task, &context);
-    if !c.has_dockerignore && c.bytes > LARGE_CONTEXT {
-        printer.warn(&format!(
-            "task `{task}`: the build context is {} and has no .dockerignore; add one to keep out what the build does not need",
-            human_bytes(c.bytes)
-        ));
+    if let Some(warning) = c.warning() {
+        printer.warn(&format!("task `{task}`: {warning}"));
     }
 }
 

@@ -1,290 +1,245 @@
-//! The build context: a tar streamed to the daemon while the tree is walked.
+//! The build context as a tar stream.
 //!
-//! A blocking thread walks the context (skipping what `.dockerignore` leaves
-//! out, entering an excluded directory only when an exception may re-include
-//! something below it) and writes the tar into fixed-size chunks that go
-//! through a bounded channel. Memory stays at a few chunks whatever the size
-//! of the context; no temp file, no whole-context buffer.
+//! A blocking thread walks the context directory and writes a tar into
+//! fixed-size chunks that go through a bounded channel, so memory stays
+//! bounded whatever the context size and the daemon starts receiving as soon
+//! as the first chunk is full. What is sent follows the docker CLI: the
+//! `.dockerignore` rules (see [`super::ignore`]), the Dockerfile and
+//! `.dockerignore` always sent, excluded directories skipped unless an
+//! exception names a path under them.
 
-use super::ignore::{DockerIgnore, IgnoreError};
-use bytes::Bytes;
-use futures_util::Stream;
-use std::io::{self, Write};
+use std::fs::{self, File, Metadata};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
 use tokio::sync::{mpsc, oneshot};
 
-const CHUNK: usize = 256 * 1024;
-/// Chunks in flight between the walker and the HTTP body.
-const CHANNEL_DEPTH: usize = 8;
+use super::ignore::{DockerIgnore, IgnoreError};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Size of each chunk handed to the daemon connection.
+const CHUNK_SIZE: usize = 64 * 1024;
+/// Chunks in flight between the walker and the connection (1 MiB).
+const CHANNEL_CHUNKS: usize = 16;
+/// Above this, a context without `.dockerignore` earns a warning.
+pub const LARGE_CONTEXT_BYTES: u64 = 100 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default)]
 pub struct ContextStats {
-    /// Regular files sent.
+    /// Entries other than directories sent (regular files and symlinks).
     pub files: u64,
-    /// Their bytes.
+    /// File content bytes sent.
     pub bytes: u64,
-    /// Files that `.dockerignore` kept out one by one.
+    /// Files `.dockerignore` kept out, including those under skipped directories.
     pub excluded_files: u64,
     pub excluded_bytes: u64,
-    /// Directories kept out whole (not walked, so their files are not counted).
-    pub excluded_dirs: u64,
     pub has_dockerignore: bool,
-    /// The size of the tar stream.
-    pub tar_bytes: u64,
+}
+
+impl ContextStats {
+    /// The warning to show when a large context has no `.dockerignore`.
+    pub fn warning(&self) -> Option<String> {
+        (!self.has_dockerignore && self.bytes > LARGE_CONTEXT_BYTES).then(|| {
+            format!(
+                "the build context is {} MiB in {} files and has no .dockerignore; \
+                 add one to keep build outputs, .git and dependencies out of it",
+                self.bytes / (1024 * 1024),
+                self.files
+            )
+        })
+    }
+}
+
+pub type ContextBody = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send + 'static>>;
+
+pub struct ContextStream {
+    /// The tar, in chunks; pass it to `bollard::body_try_stream`.
+    pub body: ContextBody,
+    /// The summary, sent when the walk ends (or its error).
+    pub stats: oneshot::Receiver<Result<ContextStats, ContextError>>,
+    /// The Dockerfile's name inside the context: the `dockerfile` build parameter.
+    pub dockerfile_in_context: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
-    #[error("build context {} is not a directory", .0.display())]
-    NotADirectory(PathBuf),
-    #[error("Dockerfile {} does not exist", .0.display())]
-    DockerfileMissing(PathBuf),
-    #[error("{}: {error}", path.display())]
-    Ignore { path: PathBuf, error: IgnoreError },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("build context directory {} does not exist or is not a directory", .0.display())]
+    MissingContext(PathBuf),
+
+    #[error(
+        "Dockerfile {} not found (context {}); create it or set `dockerfile:` to its path relative to the context",
+        .path.display(), .context.display()
+    )]
+    MissingDockerfile { path: PathBuf, context: PathBuf },
+
+    #[error(
+        "{}:{}: {}; fix the pattern or remove the line",
+        .path.display(), .source.line(), .source.message()
+    )]
+    BadIgnore { path: PathBuf, source: IgnoreError },
+
+    #[error("build context: {}: {}", .path.display(), .source)]
     Io { path: PathBuf, source: io::Error },
+
+    #[error("build context: the daemon connection closed before the context was sent")]
+    Closed,
 }
 
-pub type Body = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>;
-
-pub struct ContextStream {
-    pub body: Body,
-    /// Filled in when the walk ends.
-    pub stats: oneshot::Receiver<Result<ContextStats, ContextError>>,
-    /// The Dockerfile's name inside the tar (the `dockerfile` build parameter).
-    pub dockerfile_in_context: String,
+impl ContextError {
+    fn io(path: &Path, source: io::Error) -> ContextError {
+        ContextError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
-/// What the walk will send: the ignore rules with the always-sent files kept.
+/// Where the Dockerfile comes from and what it is called in the tar.
+struct DockerfilePlan {
+    name: String,
+    /// Set when the Dockerfile lies outside the context and is appended.
+    outside: Option<PathBuf>,
+}
+
+/// Everything decided before the walk starts.
 struct Plan {
     root: PathBuf,
     ignore: DockerIgnore,
+    /// The `.dockerignore` text to send instead of the file on disk (outside Dockerfile).
+    ignore_override: Option<Vec<u8>>,
     has_dockerignore: bool,
-    /// A Dockerfile from outside the context, added under this name.
-    outside_dockerfile: Option<(PathBuf, String)>,
-    dockerfile_in_context: String,
+    dockerfile: DockerfilePlan,
 }
 
-fn plan(context_dir: &Path, dockerfile: &str) -> Result<Plan, ContextError> {
-    if !context_dir.is_dir() {
-        return Err(ContextError::NotADirectory(context_dir.to_path_buf()));
-    }
-    let dockerfile_path = context_dir.join(dockerfile);
-    if !dockerfile_path.is_file() {
-        return Err(ContextError::DockerfileMissing(dockerfile_path));
-    }
-    let ignore_path = context_dir.join(".dockerignore");
-    let (mut ignore, has_dockerignore) = match std::fs::read_to_string(&ignore_path) {
-        Ok(text) => {
-            let parsed = DockerIgnore::parse(&text).map_err(|error| ContextError::Ignore {
-                path: ignore_path,
-                error,
-            })?;
-            (parsed, true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => (DockerIgnore::default(), false),
-        Err(source) => {
-            return Err(ContextError::Io {
-                path: ignore_path,
-                source,
-            })
-        }
-    };
-    let root = std::fs::canonicalize(context_dir).map_err(|source| ContextError::Io {
-        path: context_dir.to_path_buf(),
-        source,
-    })?;
-    let absolute = std::fs::canonicalize(&dockerfile_path).map_err(|source| ContextError::Io {
-        path: dockerfile_path.clone(),
-        source,
-    })?;
-    let (outside_dockerfile, dockerfile_in_context) = match absolute.strip_prefix(&root) {
-        Ok(rel) => {
-            let rel = rel.to_string_lossy().replace('\\', "/");
-            // The CLI always sends the Dockerfile and .dockerignore.
-            ignore.keep(&rel);
-            (None, rel)
-        }
-        Err(_) => {
-            let name = ".dockerfile.hoist".to_owned();
-            (Some((absolute, name.clone())), name)
-        }
-    };
-    ignore.keep(".dockerignore");
-    Ok(Plan {
-        root,
-        ignore,
-        has_dockerignore,
-        outside_dockerfile,
-        dockerfile_in_context,
-    })
-}
-
-/// Starts streaming the context of `context_dir`; must be called in a tokio runtime.
+/// Starts streaming `context_dir` as a tar. Must be called inside a tokio runtime.
 pub fn stream_context(context_dir: &Path, dockerfile: &str) -> Result<ContextStream, ContextError> {
-    let plan = plan(context_dir, dockerfile)?;
-    let dockerfile_in_context = plan.dockerfile_in_context.clone();
-    let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL_DEPTH);
+    Ok(start(prepare(context_dir, dockerfile)?))
+}
+
+fn start(plan: Plan) -> ContextStream {
+    let dockerfile_in_context = plan.dockerfile.name.clone();
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, io::Error>>(CHANNEL_CHUNKS);
     let (stats_tx, stats_rx) = oneshot::channel();
-    std::thread::spawn(move || {
-        let error_tx = tx.clone();
-        let mut writer = ChunkWriter {
-            buf: Vec::with_capacity(CHUNK),
-            tx,
-            written: 0,
-        };
-        let result = write_tar(&plan, &mut writer);
-        if let Err(error) = &result {
-            // End the body with an error so the daemon does not build half a context.
-            let _ = error_tx.blocking_send(Err(io::Error::other(error.to_string())));
-        }
+    tokio::task::spawn_blocking(move || {
+        let result = write_context(&plan, tx);
         let _ = stats_tx.send(result);
     });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    Ok(ContextStream {
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    ContextStream {
         body: Box::pin(body),
         stats: stats_rx,
         dockerfile_in_context,
+    }
+}
+
+fn prepare(context_dir: &Path, dockerfile: &str) -> Result<Plan, ContextError> {
+    let missing = || ContextError::MissingContext(context_dir.to_path_buf());
+    let root = fs::canonicalize(context_dir).map_err(|_| missing())?;
+    if !root.is_dir() {
+        return Err(missing());
+    }
+    let dockerfile = locate_dockerfile(context_dir, &root, dockerfile)?;
+
+    let ignore_path = root.join(".dockerignore");
+    let (mut ignore, text) = match fs::read(&ignore_path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let ignore = DockerIgnore::parse(&text).map_err(|source| ContextError::BadIgnore {
+                path: ignore_path.clone(),
+                source,
+            })?;
+            (ignore, Some(bytes))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (DockerIgnore::default(), None),
+        Err(e) => return Err(ContextError::io(&ignore_path, e)),
+    };
+    let has_dockerignore = text.is_some();
+    ignore.always_send(".dockerignore");
+    let mut ignore_override = None;
+    if dockerfile.outside.is_none() {
+        ignore.always_send(&dockerfile.name);
+    } else {
+        // As the CLI does: the appended Dockerfile is listed in the sent
+        // `.dockerignore` so that `COPY .` does not pick it up.
+        let mut sent = text.clone().unwrap_or_else(|| b".dockerignore".to_vec());
+        sent.extend_from_slice(format!("\n{}\n", dockerfile.name).as_bytes());
+        ignore_override = Some(sent);
+    }
+    Ok(Plan {
+        root,
+        ignore,
+        ignore_override,
+        has_dockerignore,
+        dockerfile,
     })
 }
 
-/// The paths the context would hold, in tar order (for tests and `--dry`).
-pub fn list_context(context_dir: &Path, dockerfile: &str) -> Result<Vec<String>, ContextError> {
-    let plan = plan(context_dir, dockerfile)?;
-    let mut names = Vec::new();
-    walk(&plan, &mut ContextStats::default(), |entry| {
-        names.push(entry.name.clone());
-        Ok(())
-    })?;
-    if let Some((_, name)) = &plan.outside_dockerfile {
-        names.push(name.clone());
-    }
-    Ok(names)
-}
-
-struct Entry {
-    path: PathBuf,
-    name: String,
-    meta: std::fs::Metadata,
-}
-
-/// Walks the context in name order, calling `add` for everything that is sent.
-fn walk(
-    plan: &Plan,
-    stats: &mut ContextStats,
-    mut add: impl FnMut(&Entry) -> Result<(), ContextError>,
-) -> Result<(), ContextError> {
-    let mut walker = walkdir::WalkDir::new(&plan.root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .min_depth(1)
-        .into_iter();
-    while let Some(item) = walker.next() {
-        let item = item.map_err(|e| ContextError::Io {
-            path: e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| plan.root.clone()),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| io::Error::other("walk failed")),
-        })?;
-        let rel = item.path().strip_prefix(&plan.root).unwrap_or(item.path());
-        let name = rel.to_string_lossy().replace('\\', "/");
-        let is_dir = item.file_type().is_dir();
-        if plan.ignore.excludes(&name) {
-            if is_dir {
-                if plan.ignore.has_exceptions() && plan.ignore.must_enter(&name) {
-                    continue; // not sent itself, but something below may be
-                }
-                stats.excluded_dirs += 1;
-                walker.skip_current_dir();
-            } else {
-                stats.excluded_files += 1;
-                stats.excluded_bytes += item.metadata().map_or(0, |m| m.len());
-            }
-            continue;
-        }
-        let meta = item.metadata().map_err(|e| ContextError::Io {
-            path: item.path().to_path_buf(),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| io::Error::other("stat failed")),
-        })?;
-        if meta.is_file() {
-            stats.files += 1;
-            stats.bytes += meta.len();
-        }
-        add(&Entry {
-            path: item.path().to_path_buf(),
-            name,
-            meta,
-        })?;
-    }
-    Ok(())
-}
-
-fn write_tar(plan: &Plan, writer: &mut ChunkWriter) -> Result<ContextStats, ContextError> {
-    let mut stats = ContextStats {
-        has_dockerignore: plan.has_dockerignore,
-        ..ContextStats::default()
-    };
-    let mut builder = tar::Builder::new(&mut *writer);
-    builder.follow_symlinks(false);
-    let io_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ContextError::Io { path, source }
-    };
-    walk(plan, &mut stats, |entry| {
-        append(&mut builder, entry).map_err(io_err(&entry.path))
-    })?;
-    if let Some((path, name)) = &plan.outside_dockerfile {
-        let meta = std::fs::metadata(path).map_err(io_err(path))?;
-        append(
-            &mut builder,
-            &Entry {
-                path: path.clone(),
-                name: name.clone(),
-                meta,
-            },
-        )
-        .map_err(io_err(path))?;
-    }
-    builder.finish().map_err(io_err(&plan.root))?;
-    drop(builder);
-    writer.flush().map_err(io_err(&plan.root))?;
-    stats.tar_bytes = writer.written;
-    Ok(stats)
-}
-
-fn append<W: Write>(builder: &mut tar::Builder<W>, entry: &Entry) -> io::Result<()> {
-    let mut header = tar::Header::new_gnu();
-    header.set_metadata_in_mode(&entry.meta, tar::HeaderMode::Complete);
-    // As the CLI does: owned by root, no user or group names.
-    header.set_uid(0);
-    header.set_gid(0);
-    let file_type = entry.meta.file_type();
-    if file_type.is_symlink() {
-        let target = std::fs::read_link(&entry.path)?;
-        builder.append_link(&mut header, &entry.name, target)
-    } else if file_type.is_dir() {
-        builder.append_data(&mut header, format!("{}/", entry.name), io::empty())
-    } else if file_type.is_file() {
-        let file = std::fs::File::open(&entry.path)?;
-        builder.append_data(&mut header, &entry.name, file)
+fn locate_dockerfile(
+    context_dir: &Path,
+    root: &Path,
+    dockerfile: &str,
+) -> Result<DockerfilePlan, ContextError> {
+    let given = Path::new(dockerfile);
+    let path = if given.is_absolute() {
+        given.to_path_buf()
     } else {
-        Ok(()) // sockets, fifos and devices are not build input
+        context_dir.join(given)
+    };
+    let not_found = || ContextError::MissingDockerfile {
+        path: path.clone(),
+        context: context_dir.to_path_buf(),
+    };
+    let real = fs::canonicalize(&path).map_err(|_| not_found())?;
+    if !real.is_file() {
+        return Err(not_found());
     }
+    // Name it as written when it lies inside the context (a symlinked
+    // Dockerfile keeps its own name), else append it under a generated name.
+    let lexical = if given.is_absolute() {
+        given
+            .strip_prefix(root)
+            .or_else(|_| given.strip_prefix(context_dir))
+            .ok()
+            .map(Path::to_path_buf)
+    } else {
+        Some(given.to_path_buf())
+    };
+    let inside = lexical
+        .map(|p| super::ignore::clean_path(&p.to_string_lossy()))
+        .filter(|p| p != ".." && !p.starts_with("../") && !p.starts_with('/'));
+    Ok(match inside {
+        Some(name) => DockerfilePlan {
+            name,
+            outside: None,
+        },
+        None => DockerfilePlan {
+            name: generated_name(&real),
+            outside: Some(real),
+        },
+    })
 }
 
-/// Cuts the tar into chunks for the channel; blocks while the daemon is behind.
+/// `.dockerfile.` and 20 hex digits, unique enough per build, as the CLI names it.
+fn generated_name(path: &Path) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!("{}:{}:{}", path.display(), std::process::id(), now);
+    let hash = xxhash_rust::xxh3::xxh3_128(seed.as_bytes());
+    format!(".dockerfile.{}", &format!("{hash:032x}")[..20])
+}
+
+/// Writes fixed-size chunks into the channel, blocking when it is full.
 struct ChunkWriter {
     buf: Vec<u8>,
     tx: mpsc::Sender<Result<Bytes, io::Error>>,
-    written: u64,
+    /// Set after an error so that the tar trailer written on drop is not sent
+    /// as if the context were complete.
+    failed: bool,
 }
 
 impl ChunkWriter {
@@ -292,23 +247,22 @@ impl ChunkWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-        self.tx.blocking_send(Ok(Bytes::from(chunk))).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the daemon stopped reading the context",
-            )
-        })
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_SIZE));
+        self.tx
+            .blocking_send(Ok(Bytes::from(chunk)))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the daemon connection closed"))
     }
 }
 
 impl Write for ChunkWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let room = CHUNK - self.buf.len();
-        let n = data.len().min(room);
+        if self.failed {
+            return Err(io::Error::other("the build context already failed"));
+        }
+        let room = CHUNK_SIZE - self.buf.len();
+        let n = room.min(data.len());
         self.buf.extend_from_slice(&data[..n]);
-        self.written += n as u64;
-        if self.buf.len() == CHUNK {
+        if self.buf.len() == CHUNK_SIZE {
             self.send()?;
         }
         Ok(n)
@@ -319,5 +273,661 @@ impl Write for ChunkWriter {
     }
 }
 
+fn write_context(
+    plan: &Plan,
+    tx: mpsc::Sender<Result<Bytes, io::Error>>,
+) -> Result<ContextStats, ContextError> {
+    let error_tx = tx.clone();
+    let writer = ChunkWriter {
+        buf: Vec::with_capacity(CHUNK_SIZE),
+        tx,
+        failed: false,
+    };
+    let mut tar = tar::Builder::new(writer);
+    tar.follow_symlinks(false);
+    let mut stats = ContextStats {
+        has_dockerignore: plan.has_dockerignore,
+        ..Default::default()
+    };
+    let mut skipped_dirs = Vec::new();
+    let result = walk(plan, &mut tar, &mut stats, &mut skipped_dirs)
+        .and_then(|()| append_extras(plan, &mut tar, &mut stats))
+        .and_then(|()| {
+            tar.finish().map_err(|e| ContextError::io(&plan.root, e))?;
+            tar.get_mut()
+                .flush()
+                .map_err(|e| ContextError::io(&plan.root, e))
+        });
+    match result {
+        Ok(()) => {
+            // The daemon has the whole context now; counting what the skipped
+            // directories held must not delay it.
+            drop(tar);
+            drop(error_tx);
+            for dir in skipped_dirs {
+                count_excluded(&dir, &mut stats);
+            }
+            Ok(stats)
+        }
+        Err(err) => {
+            let message = err.to_string();
+            tar.get_mut().failed = true;
+            drop(tar);
+            let _ = error_tx.blocking_send(Err(io::Error::other(message)));
+            Err(match err {
+                ContextError::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe => {
+                    ContextError::Closed
+                }
+                other => other,
+            })
+        }
+    }
+}
+
+type TarOut = tar::Builder<ChunkWriter>;
+
+fn walk(
+    plan: &Plan,
+    tar: &mut TarOut,
+    stats: &mut ContextStats,
+    skipped_dirs: &mut Vec<PathBuf>,
+) -> Result<(), ContextError> {
+    let ignore = &plan.ignore;
+    let mut entries = walkdir::WalkDir::new(&plan.root)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by(|a, b| a.file_name().cmp(b.file_name()))
+        .into_iter();
+    while let Some(entry) = entries.next() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(&plan.root).to_path_buf();
+            ContextError::io(&path, e.into())
+        })?;
+        let path = entry.path();
+        let rel = relative_name(&plan.root, path);
+        let is_dir = entry.file_type().is_dir();
+        if ignore.excludes(&rel) {
+            if !is_dir {
+                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                stats.excluded_files += 1;
+                stats.excluded_bytes += if entry.file_type().is_file() { size } else { 0 };
+            } else if !(ignore.has_exceptions() && ignore.must_walk_excluded_dir(&rel)) {
+                skipped_dirs.push(path.to_path_buf());
+                entries.skip_current_dir();
+            }
+            continue;
+        }
+        let meta = entry
+            .metadata()
+            .map_err(|e| ContextError::io(path, e.into()))?;
+        if rel == ".dockerignore" {
+            if let Some(text) = &plan.ignore_override {
+                let mut header = header_for(&meta, tar::EntryType::Regular, text.len() as u64);
+                append(tar, path, &mut header, &rel, &text[..])?;
+                stats.files += 1;
+                stats.bytes += text.len() as u64;
+                continue;
+            }
+        }
+        append_entry(tar, path, &rel, &meta, stats)?;
+    }
+    Ok(())
+}
+
+/// What the CLI adds after the walk: the outside Dockerfile and, if the
+/// context had none, the `.dockerignore` that hides it.
+fn append_extras(
+    plan: &Plan,
+    tar: &mut TarOut,
+    stats: &mut ContextStats,
+) -> Result<(), ContextError> {
+    let Some(outside) = &plan.dockerfile.outside else {
+        return Ok(());
+    };
+    let content = fs::read(outside).map_err(|e| ContextError::io(outside, e))?;
+    let meta = fs::metadata(outside).map_err(|e| ContextError::io(outside, e))?;
+    let mut header = header_for(&meta, tar::EntryType::Regular, content.len() as u64);
+    header.set_mode(0o600);
+    append(
+        tar,
+        outside,
+        &mut header,
+        &plan.dockerfile.name,
+        &content[..],
+    )?;
+    stats.files += 1;
+    stats.bytes += content.len() as u64;
+    if !plan.has_dockerignore {
+        let text = plan.ignore_override.as_deref().unwrap_or_default();
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(0o644);
+        header.set_size(text.len() as u64);
+        header.set_mtime(meta.mtime().max(0) as u64);
+        append(tar, &plan.root, &mut header, ".dockerignore", text)?;
+        stats.files += 1;
+        stats.bytes += text.len() as u64;
+    }
+    Ok(())
+}
+
+fn relative_name(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Deterministic headers: owner 0:0, no user or group names.
+fn header_for(meta: &Metadata, kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_mode(meta.permissions().mode() & 0o7777);
+    header.set_mtime(meta.mtime().max(0) as u64);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_size(size);
+    header
+}
+
+fn append(
+    tar: &mut TarOut,
+    source: &Path,
+    header: &mut tar::Header,
+    name: &str,
+    data: impl Read,
+) -> Result<(), ContextError> {
+    tar.append_data(header, name, data)
+        .map_err(|e| ContextError::io(source, e))
+}
+
+fn append_entry(
+    tar: &mut TarOut,
+    path: &Path,
+    rel: &str,
+    meta: &Metadata,
+    stats: &mut ContextStats,
+) -> Result<(), ContextError> {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        let mut header = header_for(meta, tar::EntryType::Directory, 0);
+        append(tar, path, &mut header, &format!("{rel}/"), io::empty())
+    } else if kind.is_symlink() {
+        let target = fs::read_link(path).map_err(|e| ContextError::io(path, e))?;
+        let mut header = header_for(meta, tar::EntryType::Symlink, 0);
+        tar.append_link(&mut header, rel, &target)
+            .map_err(|e| ContextError::io(path, e))?;
+        stats.files += 1;
+        Ok(())
+    } else if kind.is_file() {
+        let file = File::open(path).map_err(|e| ContextError::io(path, e))?;
+        let size = meta.len();
+        let mut header = header_for(meta, tar::EntryType::Regular, size);
+        let exact = ExactSize {
+            inner: file.take(size),
+            left: size,
+        };
+        append(tar, path, &mut header, rel, exact)?;
+        stats.files += 1;
+        stats.bytes += size;
+        Ok(())
+    } else {
+        // Sockets, fifos and devices have no place in a build context.
+        Ok(())
+    }
+}
+
+/// Reads exactly the size announced in the tar header, failing if the file
+/// shrank while it was sent (a short entry would corrupt the whole tar).
+struct ExactSize<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for ExactSize<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was being sent",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Adds what a skipped directory holds to the excluded counts.
+fn count_excluded(dir: &Path, stats: &mut ContextStats) {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+    {
+        if !entry.file_type().is_dir() {
+            stats.excluded_files += 1;
+            if entry.file_type().is_file() {
+                stats.excluded_bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    /// Builds a tree from a fixture's `tree.txt` (see the recording script).
+    fn build_tree(root: &Path, tree: &str) {
+        for line in tree.lines().filter(|l| !l.is_empty()) {
+            if let Some((link, target)) = line.split_once(" -> ") {
+                std::os::unix::fs::symlink(target, root.join(link)).unwrap();
+            } else if let Some(dir) = line.strip_suffix('/') {
+                fs::create_dir_all(root.join(dir)).unwrap();
+            } else {
+                let path = root.join(line);
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(&path, format!("{line}\n")).unwrap();
+            }
+        }
+    }
+
+    /// Streams a context and returns the tar bytes and the stats.
+    fn collect(
+        dir: &Path,
+        dockerfile: &str,
+    ) -> (ContextStream, Vec<u8>, Result<ContextStats, ContextError>) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut stream = stream_context(dir, dockerfile).unwrap();
+            let mut tar = Vec::new();
+            let mut body =
+                std::mem::replace(&mut stream.body, Box::pin(futures_util::stream::empty()));
+            while let Some(chunk) = body.next().await {
+                match chunk {
+                    Ok(bytes) => tar.extend_from_slice(&bytes),
+                    Err(_) => break,
+                }
+            }
+            let stats = (&mut stream.stats).await.unwrap();
+            (stream, tar, stats)
+        })
+    }
+
+    fn entry_names(tar: &[u8]) -> Vec<String> {
+        let mut archive = tar::Archive::new(tar);
+        let mut names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = String::from_utf8(e.path_bytes().into_owned()).unwrap();
+                match e.header().entry_type() {
+                    tar::EntryType::Directory if !name.ends_with('/') => format!("{name}/"),
+                    _ => name,
+                }
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn contexts_match_what_the_docker_cli_sends() {
+        let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dockerignore");
+        let mut dirs: Vec<_> = fs::read_dir(&cases)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        dirs.sort();
+        assert!(
+            dirs.len() >= 15,
+            "expected the recorded cases in {}",
+            cases.display()
+        );
+        let mut failures = Vec::new();
+        for case in dirs {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let tmp = tempfile::tempdir().unwrap();
+            build_tree(
+                tmp.path(),
+                &fs::read_to_string(case.join("tree.txt")).unwrap(),
+            );
+            fs::copy(case.join("dockerignore"), tmp.path().join(".dockerignore")).unwrap();
+            let expected: Vec<String> = fs::read_to_string(case.join("expected.txt"))
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect();
+            let dockerfile = fs::read_to_string(case.join("dockerfile"))
+                .map(|name| name.trim().to_string())
+                .unwrap_or_else(|_| "Dockerfile".to_string());
+            let (_, tar, stats) = collect(tmp.path(), &dockerfile);
+            stats.unwrap();
+            let got = entry_names(&tar);
+            if got != expected {
+                failures.push(format!(
+                    "case {name}:\n  docker: {expected:?}\n  hoist:  {got:?}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn stats_count_sent_and_excluded_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        build_tree(
+            tmp.path(),
+            "Dockerfile\nmain.go\nnode_modules/a/b.js\nnode_modules/c.js\nx.log\n",
+        );
+        fs::write(tmp.path().join(".dockerignore"), "node_modules\n*.log\n").unwrap();
+        let (_, tar, stats) = collect(tmp.path(), "Dockerfile");
+        let stats = stats.unwrap();
+        assert_eq!(
+            entry_names(&tar),
+            [".dockerignore", "Dockerfile", "main.go"]
+        );
+        assert_eq!(stats.files, 3);
+        assert_eq!(
+            stats.bytes,
+            "Dockerfile\n".len() as u64 + 8 + "node_modules\n*.log\n".len() as u64
+        );
+        assert_eq!(stats.excluded_files, 3);
+        assert_eq!(
+            stats.excluded_bytes,
+            ("node_modules/a/b.js\n".len() + "node_modules/c.js\n".len() + 6) as u64
+        );
+        assert!(stats.has_dockerignore);
+        assert!(stats.warning().is_none());
+    }
+
+    #[test]
+    fn large_context_without_dockerignore_warns() {
+        let stats = ContextStats {
+            files: 3,
+            bytes: LARGE_CONTEXT_BYTES + 1,
+            ..Default::default()
+        };
+        assert!(stats.warning().unwrap().contains("no .dockerignore"));
+        let ignored = ContextStats {
+            has_dockerignore: true,
+            ..stats
+        };
+        assert!(ignored.warning().is_none());
+    }
+
+    #[test]
+    fn headers_keep_modes_mtimes_and_symlinks_and_drop_owners() {
+        let tmp = tempfile::tempdir().unwrap();
+        let long = format!("{}/{}.txt", "d".repeat(90), "f".repeat(120));
+        build_tree(
+            tmp.path(),
+            &format!("Dockerfile\nrun.sh\nlink -> run.sh\n{long}\n"),
+        );
+        fs::set_permissions(tmp.path().join("run.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+        let mtime = fs::metadata(tmp.path().join("run.sh")).unwrap().mtime() as u64;
+        let (_, tar, _) = collect(tmp.path(), "Dockerfile");
+        let mut archive = tar::Archive::new(&tar[..]);
+        let mut seen = 0;
+        for entry in archive.entries().unwrap() {
+            let entry = entry.unwrap();
+            let h = entry.header();
+            assert_eq!((h.uid().unwrap(), h.gid().unwrap()), (0, 0));
+            assert_eq!(h.username().unwrap(), Some(""));
+            match &*entry.path().unwrap().to_string_lossy() {
+                "run.sh" => {
+                    assert_eq!(h.mode().unwrap(), 0o750);
+                    assert_eq!(h.mtime().unwrap(), mtime);
+                    seen += 1;
+                }
+                "link" => {
+                    assert_eq!(h.entry_type(), tar::EntryType::Symlink);
+                    assert_eq!(entry.link_name().unwrap().unwrap().to_str(), Some("run.sh"));
+                    seen += 1;
+                }
+                name if name == long => seen += 1,
+                _ => {}
+            }
+        }
+        assert_eq!(seen, 3);
+    }
+
+    #[test]
+    fn dockerfile_outside_the_context_is_sent_under_a_generated_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        build_tree(tmp.path(), "ctx/main.go\nelsewhere/Dockerfile\n");
+        let abs = tmp.path().join("elsewhere/Dockerfile");
+        let (stream, tar, stats) = collect(&tmp.path().join("ctx"), abs.to_str().unwrap());
+        stats.unwrap();
+        let name = stream.dockerfile_in_context.clone();
+        assert!(
+            name.starts_with(".dockerfile.") && name.len() == 32,
+            "{name}"
+        );
+        assert_eq!(
+            entry_names(&tar),
+            vec![name.clone(), ".dockerignore".into(), "main.go".into()]
+        );
+        let mut archive = tar::Archive::new(&tar[..]);
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().to_string_lossy().into_owned();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            if path == ".dockerignore" {
+                assert_eq!(text, format!(".dockerignore\n{name}\n"));
+            } else if path == name {
+                assert_eq!(text, "elsewhere/Dockerfile\n");
+            }
+        }
+        // A relative path that climbs out is outside too.
+        let (stream, _, stats) = collect(&tmp.path().join("ctx"), "../elsewhere/Dockerfile");
+        stats.unwrap();
+        assert!(stream.dockerfile_in_context.starts_with(".dockerfile."));
+    }
+
+    #[test]
+    fn dockerfile_inside_keeps_its_relative_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        build_tree(tmp.path(), "build/Dockerfile\nbuild/other\n");
+        fs::write(tmp.path().join(".dockerignore"), "build\n").unwrap();
+        let abs = tmp.path().join("build/Dockerfile");
+        let (stream, tar, _) = collect(tmp.path(), abs.to_str().unwrap());
+        assert_eq!(stream.dockerfile_in_context, "build/Dockerfile");
+        assert_eq!(entry_names(&tar), [".dockerignore", "build/Dockerfile"]);
+    }
+
+    #[test]
+    fn setup_errors_say_what_is_wrong() {
+        let tmp = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let err = stream_context(&tmp.path().join("nope"), "Dockerfile")
+            .err()
+            .unwrap();
+        assert!(matches!(err, ContextError::MissingContext(_)), "{err}");
+        let err = stream_context(tmp.path(), "Dockerfile").err().unwrap();
+        assert!(
+            err.to_string().contains("Dockerfile") && err.to_string().contains("create it"),
+            "{err}"
+        );
+        fs::write(tmp.path().join("Dockerfile"), "FROM x\n").unwrap();
+        fs::write(tmp.path().join(".dockerignore"), "ok\n# c\n[oops\n").unwrap();
+        let err = stream_context(tmp.path(), "Dockerfile").err().unwrap();
+        assert!(
+            err.to_string().ends_with(
+                ".dockerignore:3: invalid pattern `[oops`: unclosed `[` character class; fix the pattern or remove the line"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_walk_error_ends_the_stream_with_an_error_and_reports_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        build_tree(tmp.path(), "Dockerfile\nsrc/main.go\n");
+        let plan = prepare(tmp.path(), "Dockerfile").unwrap();
+        // The tree vanishes between the checks and the walk.
+        fs::remove_dir_all(tmp.path()).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut stream = start(plan);
+            let mut errors = Vec::new();
+            while let Some(chunk) = stream.body.next().await {
+                if let Err(e) = chunk {
+                    errors.push(e.to_string());
+                }
+            }
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            let err = stream.stats.await.unwrap().unwrap_err();
+            assert!(
+                err.to_string().contains(&tmp.path().display().to_string()),
+                "{err}"
+            );
+        });
+    }
+
+    #[test]
+    fn a_file_that_shrinks_is_an_error_not_a_corrupt_tar() {
+        let mut short = ExactSize {
+            inner: (&b"abc"[..]).take(5),
+            left: 5,
+        };
+        let err = io::copy(&mut short, &mut io::sink()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn a_big_context_streams_completely() {
+        let tmp = tempfile::tempdir().unwrap();
+        build_tree(tmp.path(), "Dockerfile\n");
+        // 200 MiB in sparse files plus many small files.
+        for i in 0..4 {
+            let f = File::create(tmp.path().join(format!("big{i}.bin"))).unwrap();
+            f.set_len(50 * 1024 * 1024).unwrap();
+        }
+        for i in 0..2000 {
+            let dir = tmp.path().join(format!("d{}", i % 20));
+            fs::create_dir_all(&dir).unwrap();
+            fs::write(dir.join(format!("f{i}")), format!("{i}")).unwrap();
+        }
+        let (_, tar, stats) = collect(tmp.path(), "Dockerfile");
+        let stats = stats.unwrap();
+        assert_eq!(stats.files, 1 + 4 + 2000);
+        let mut archive = tar::Archive::new(&tar[..]);
+        let (mut files, mut bytes) = (0u64, 0u64);
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            if entry.header().entry_type().is_file() {
+                files += 1;
+                bytes += io::copy(&mut entry, &mut io::sink()).unwrap();
+            }
+        }
+        assert_eq!(files, stats.files);
+        assert_eq!(bytes, stats.bytes);
+        assert!(bytes > 200 * 1024 * 1024);
+    }
+
+    /// Peak memory while streaming 1 GiB in 50,000 files (sparse, so it is
+    /// quick to create). Run with
+    /// `cargo test --release --lib peak_memory -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn peak_memory_stays_bounded_for_a_large_context() {
+        let tmp = tempfile::tempdir().unwrap();
+        build_tree(tmp.path(), "Dockerfile\n");
+        for i in 0..50_000 {
+            let dir = tmp.path().join(format!("d{}", i % 100));
+            if i < 100 {
+                fs::create_dir(&dir).unwrap();
+            }
+            File::create(dir.join(format!("f{i}")))
+                .unwrap()
+                .set_len(21_475)
+                .unwrap();
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let (sent, first) = rt.block_on(async {
+            let mut stream = stream_context(tmp.path(), "Dockerfile").unwrap();
+            let (mut sent, mut first) = (0u64, None);
+            while let Some(chunk) = stream.body.next().await {
+                first.get_or_insert_with(|| started.elapsed());
+                sent += chunk.unwrap().len() as u64;
+            }
+            stream.stats.await.unwrap().unwrap();
+            (sent, first.unwrap())
+        });
+        let status = fs::read_to_string("/proc/self/status").unwrap();
+        let hwm_kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        println!(
+            "sent {} MiB in {:?} (first chunk after {:?}); peak RSS {} MiB",
+            sent >> 20,
+            started.elapsed(),
+            first,
+            hwm_kib >> 10
+        );
+        assert!(sent > 1 << 30);
+        assert!(hwm_kib < 64 * 1024, "peak RSS {hwm_kib} KiB");
+    }
+
+    /// Time to send a context through bollard to the daemon at
+    /// `HOIST_TIMING_DOCKER_SOCKET` (for comparing with `docker build`);
+    /// the directory is `HOIST_TIMING_CONTEXT`. Run with `--ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn time_to_daemon_through_bollard() {
+        let (Ok(socket), Ok(dir)) = (
+            std::env::var("HOIST_TIMING_DOCKER_SOCKET"),
+            std::env::var("HOIST_TIMING_CONTEXT"),
+        ) else {
+            panic!("set HOIST_TIMING_DOCKER_SOCKET and HOIST_TIMING_CONTEXT");
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let started = std::time::Instant::now();
+            let docker =
+                bollard::Docker::connect_with_unix(&socket, 600, bollard::API_DEFAULT_VERSION)
+                    .unwrap();
+            let stream = stream_context(Path::new(&dir), "Dockerfile").unwrap();
+            let options = bollard::query_parameters::BuildImageOptionsBuilder::default()
+                .dockerfile(&stream.dockerfile_in_context)
+                .build();
+            let mut build =
+                docker.build_image(options, None, Some(bollard::body_try_stream(stream.body)));
+            while let Some(item) = build.next().await {
+                item.unwrap();
+            }
+            let stats = stream.stats.await.unwrap().unwrap();
+            println!(
+                "sent {} files, {} MiB in {:?}",
+                stats.files,
+                stats.bytes >> 20,
+                started.elapsed()
+            );
+        });
+    }
+}

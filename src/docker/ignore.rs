@@ -1,10 +1,18 @@
-//! `.dockerignore` with the docker CLI's semantics, which are not gitignore's:
-//! patterns are cleaned paths anchored at the context root, only a line that
-//! starts with `#` is a comment, a file is excluded when it or any parent
-//! directory matches, and `!` exceptions apply in order (the last match wins),
-//! so they can re-include files under an excluded directory.
+//! `.dockerignore` matching with the docker CLI's semantics.
+//!
+//! This is not gitignore. What the CLI does (moby/patternmatcher and its
+//! `ignorefile` reader), and so what we do:
+//! - a line starting with `#` is a comment; ` #x` is a pattern;
+//! - every pattern is trimmed, path-cleaned (`./a/../b` -> `b`, trailing `/`
+//!   dropped) and a leading `/` is removed: patterns are anchored at the
+//!   context root, so `foo` does not match `a/foo`;
+//! - `*` and `?` never cross `/`, `**` crosses any number of directories,
+//!   `[...]` is a character class, `\` escapes the next character;
+//! - a path is excluded when it or any parent directory matches; patterns
+//!   apply in order, so a later `!exception` re-includes and a later pattern
+//!   excludes again.
 
-use regex::Regex;
+use std::fmt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IgnoreError {
@@ -16,63 +24,196 @@ pub enum IgnoreError {
     },
 }
 
-#[derive(Debug, Clone)]
-enum Matcher {
-    Exact,
-    /// `foo/**`: anything under `foo/`.
-    Prefix,
-    /// `**/foo`: any path ending in `foo` (the CLI's own shortcut, kept for fidelity).
-    Suffix,
-    Regex(Regex),
+impl IgnoreError {
+    pub fn line(&self) -> usize {
+        match self {
+            IgnoreError::BadPattern { line, .. } => *line,
+        }
+    }
+
+    /// The message without the line number, for `file:line: message`.
+    pub fn message(&self) -> String {
+        match self {
+            IgnoreError::BadPattern {
+                pattern, reason, ..
+            } => {
+                format!("invalid pattern `{pattern}`: {reason}")
+            }
+        }
+    }
 }
 
-#[derive(Debug, Clone)]
-pub struct Pattern {
-    /// The cleaned pattern, without its `!`.
-    pub text: String,
-    pub exception: bool,
+/// The parsed `.dockerignore`: an ordered list of patterns.
+#[derive(Clone, Debug, Default)]
+pub struct DockerIgnore {
+    patterns: Vec<Pattern>,
+}
+
+#[derive(Clone)]
+struct Pattern {
+    /// The cleaned pattern text, without the leading `!`.
+    text: String,
+    exception: bool,
     matcher: Matcher,
 }
 
-impl Pattern {
-    fn new(raw: &str, line: usize) -> Result<Pattern, IgnoreError> {
-        let (exception, body) = match raw.strip_prefix('!') {
-            Some(rest) => (true, rest.trim()),
-            None => (false, raw),
-        };
-        let mut text = clean_path(body);
-        if text.len() > 1 && text.starts_with('/') {
-            text.remove(0);
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", if self.exception { "!" } else { "" }, self.text)
+    }
+}
+
+/// How a pattern is matched. The shortcuts mirror the CLI exactly, including
+/// the quirk that `**foo` matches any path ending in `foo`.
+#[derive(Clone, Debug)]
+enum Matcher {
+    Exact(String),
+    /// `literal**`: any path starting with the literal.
+    Prefix(String),
+    /// `**literal`: any path ending with the literal (or equal to it without its leading `/`).
+    Suffix(String),
+    Glob(Vec<Token>),
+}
+
+#[derive(Clone, Debug)]
+enum Token {
+    Lit(char),
+    /// `?`: one character other than `/`.
+    One,
+    /// `*`: any run of characters other than `/`.
+    Star,
+    /// `**` (or `**/`) before more pattern: nothing, or anything ending in `/`.
+    DirStar,
+    /// `**` at the end: anything.
+    AnyTail,
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+impl DockerIgnore {
+    /// Parses `.dockerignore` text the way the docker CLI reads it.
+    pub fn parse(text: &str) -> Result<DockerIgnore, IgnoreError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut ignore = DockerIgnore::default();
+        // Go's bufio.Scanner splits on `\n` and drops one trailing `\r`.
+        for (index, raw) in text.split('\n').enumerate() {
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            if raw.starts_with('#') {
+                continue;
+            }
+            let line = raw.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (exception, body) = match line.strip_prefix('!') {
+                Some(rest) => (true, rest.trim()),
+                None => (false, line),
+            };
+            let bad = |reason: &str| IgnoreError::BadPattern {
+                line: index + 1,
+                pattern: line.to_string(),
+                reason: reason.to_string(),
+            };
+            if body.is_empty() {
+                return Err(bad("`!` needs a pattern after it"));
+            }
+            let mut cleaned = clean_path(body);
+            if cleaned.len() > 1 && cleaned.starts_with('/') {
+                cleaned.remove(0);
+            }
+            let pattern = Pattern::new(cleaned, exception).map_err(|reason| bad(&reason))?;
+            ignore.patterns.push(pattern);
         }
-        let matcher = compile(&text).map_err(|reason| IgnoreError::BadPattern {
-            line,
-            pattern: raw.to_owned(),
-            reason,
-        })?;
+        Ok(ignore)
+    }
+
+    /// True when no pattern was given.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// True when any `!` exception exists (then excluded directories may
+    /// still have to be walked).
+    pub fn has_exceptions(&self) -> bool {
+        self.patterns.iter().any(|p| p.exception)
+    }
+
+    /// Whether `rel_path` (relative to the context root, `/`-separated) is
+    /// kept out of the context: it or a parent directory matches a pattern,
+    /// and no later exception re-includes it.
+    pub fn excludes(&self, rel_path: &str) -> bool {
+        let path = clean_path(rel_path);
+        if path == "." {
+            return false;
+        }
+        let parents: Vec<&str> = match path.rfind('/') {
+            Some(cut) => path[..cut]
+                .match_indices('/')
+                .map(|(i, _)| &path[..i])
+                .chain(std::iter::once(&path[..cut]))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut excluded = false;
+        for pattern in &self.patterns {
+            // An exclusion cannot change an excluded path, nor an exception a kept one.
+            if pattern.exception != excluded {
+                continue;
+            }
+            let hit = pattern.matcher.matches(&path)
+                || parents.iter().any(|parent| pattern.matcher.matches(parent));
+            if hit {
+                excluded = !pattern.exception;
+            }
+        }
+        excluded
+    }
+
+    /// Whether the walk must descend into an excluded directory because some
+    /// exception names a path under it (the CLI's check: an exception's text
+    /// plus `/` starts with the directory plus `/`).
+    pub fn must_walk_excluded_dir(&self, rel_dir: &str) -> bool {
+        let dir = format!("{}/", rel_dir.trim_end_matches('/'));
+        self.patterns
+            .iter()
+            .filter(|p| p.exception)
+            .any(|p| format!("{}/", p.text).starts_with(&dir))
+    }
+
+    /// Makes sure `rel_path` is sent even if a pattern excludes it, the way
+    /// the CLI always sends the Dockerfile and `.dockerignore`: an exception
+    /// is appended only when the path is excluded.
+    pub fn always_send(&mut self, rel_path: &str) {
+        if self.excludes(rel_path) {
+            let text = clean_path(rel_path);
+            let matcher = Matcher::Exact(text.clone());
+            self.patterns.push(Pattern {
+                text,
+                exception: true,
+                matcher,
+            });
+        }
+    }
+}
+
+impl Pattern {
+    fn new(text: String, exception: bool) -> Result<Pattern, String> {
+        validate(&text)?;
+        let matcher = compile(&text);
         Ok(Pattern {
             text,
             exception,
             matcher,
         })
     }
-
-    fn matches(&self, path: &str) -> bool {
-        match &self.matcher {
-            Matcher::Exact => path == self.text,
-            Matcher::Prefix => path.starts_with(&self.text[..self.text.len() - 2]),
-            Matcher::Suffix => {
-                let suffix = &self.text[2..];
-                path.ends_with(suffix) || (suffix.starts_with('/') && path == &suffix[1..])
-            }
-            Matcher::Regex(re) => re.is_match(path),
-        }
-    }
 }
 
-/// Go's `filepath.Clean` for slash paths: no `.`, no `x/..`, no doubled or trailing `/`.
-pub fn clean_path(path: &str) -> String {
+/// Lexical path cleaning as Go's `filepath.Clean` does it.
+pub(crate) fn clean_path(path: &str) -> String {
     if path.is_empty() {
-        return ".".into();
+        return ".".to_string();
     }
     let rooted = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
@@ -80,7 +221,7 @@ pub fn clean_path(path: &str) -> String {
         match part {
             "" | "." => {}
             ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
+                if parts.last().is_some_and(|last| *last != "..") {
                     parts.pop();
                 } else if !rooted {
                     parts.push("..");
@@ -92,30 +233,114 @@ pub fn clean_path(path: &str) -> String {
     let joined = parts.join("/");
     match (rooted, joined.is_empty()) {
         (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
+        (false, true) => ".".to_string(),
         (false, false) => joined,
     }
 }
 
-/// The CLI's translation of a pattern into a matcher (`*`, `?`, `**`, `[...]`, `\`).
-fn compile(pattern: &str) -> Result<Matcher, String> {
-    #[derive(PartialEq, Clone, Copy)]
+/// Rejects what Go's `filepath.Match` calls a bad pattern: an unclosed or
+/// empty class, a class range missing an end, a trailing `\`.
+fn validate(pattern: &str) -> Result<(), String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => {
+                let Some(next) = chars.get(i + 1) else {
+                    return Err("a `\\` at the end escapes nothing".into());
+                };
+                escaped(*next)?;
+                i += 2;
+            }
+            '[' => {
+                i = parse_class(&chars, i + 1)?.1;
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// What `\\c` means. The CLI turns patterns into Go regular expressions
+/// and passes escapes through, so `\\*` is a literal star, `\\d` a digit,
+/// `\\t` a tab, and an escape Go does not know (`\\x`, `\\q`) is a bad pattern.
+fn escaped(c: char) -> Result<Token, String> {
+    let class = |negated: bool, ranges: &[(char, char)]| Token::Class {
+        negated,
+        ranges: ranges.to_vec(),
+    };
+    const DIGIT: &[(char, char)] = &[('0', '9')];
+    const SPACE: &[(char, char)] = &[('\t', '\n'), ('\x0c', '\r'), (' ', ' ')];
+    const WORD: &[(char, char)] = &[('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
+    Ok(match c {
+        'a' => Token::Lit('\x07'),
+        'f' => Token::Lit('\x0c'),
+        't' => Token::Lit('\t'),
+        'n' => Token::Lit('\n'),
+        'r' => Token::Lit('\r'),
+        'v' => Token::Lit('\x0b'),
+        'd' | 'D' => class(c == 'D', DIGIT),
+        's' | 'S' => class(c == 'S', SPACE),
+        'w' | 'W' => class(c == 'W', WORD),
+        c if c.is_ascii_punctuation() => Token::Lit(c),
+        c => return Err(format!("`\\{c}` is not an escape docker understands")),
+    })
+}
+
+/// Parses a class whose `[` is just before `start`; returns it and the index after `]`.
+fn parse_class(chars: &[char], start: usize) -> Result<(Token, usize), String> {
+    let unclosed = || "unclosed `[` character class".to_string();
+    let mut i = start;
+    let negated = chars.get(i) == Some(&'^');
+    if negated {
+        i += 1;
+    }
+    let mut ranges = Vec::new();
+    loop {
+        if chars.get(i) == Some(&']') && !ranges.is_empty() {
+            return Ok((Token::Class { negated, ranges }, i + 1));
+        }
+        let (lo, next) = class_char(chars, i).ok_or_else(unclosed)?;
+        i = next;
+        let mut hi = lo;
+        if chars.get(i) == Some(&'-') {
+            let (end, next) = class_char(chars, i + 1).ok_or_else(unclosed)?;
+            hi = end;
+            i = next;
+        }
+        ranges.push((lo, hi));
+    }
+}
+
+/// One (possibly escaped) class member; `-` and `]` are not allowed bare.
+fn class_char(chars: &[char], i: usize) -> Option<(char, usize)> {
+    match chars.get(i)? {
+        '-' | ']' => None,
+        '\\' => chars.get(i + 1).map(|c| (*c, i + 2)),
+        c => Some((*c, i + 1)),
+    }
+}
+
+/// Chooses the matcher the way the CLI's compiler does: plain text is an
+/// exact match, `text**` a prefix, `**text` a suffix, anything else a glob.
+fn compile(pattern: &str) -> Matcher {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut tokens = Vec::new();
+    #[derive(PartialEq)]
     enum Kind {
         Exact,
         Prefix,
         Suffix,
-        Regex,
+        Glob,
     }
     let mut kind = Kind::Exact;
-    let mut re = String::from("^");
-    let chars: Vec<char> = pattern.chars().collect();
     let mut i = 0;
-    let mut index = 0;
+    let mut step = 0;
     while i < chars.len() {
-        let ch = chars[i];
+        let c = chars[i];
         i += 1;
-        if ch == '*' {
-            if chars.get(i) == Some(&'*') {
+        match c {
+            '*' if chars.get(i) == Some(&'*') => {
                 i += 1;
                 if chars.get(i) == Some(&'/') {
                     i += 1;
@@ -124,220 +349,244 @@ fn compile(pattern: &str) -> Result<Matcher, String> {
                     if kind == Kind::Exact {
                         kind = Kind::Prefix;
                     } else {
-                        re.push_str(".*");
-                        kind = Kind::Regex;
+                        kind = Kind::Glob;
                     }
+                    tokens.push(Token::AnyTail);
                 } else {
-                    re.push_str("(.*/)?");
-                    kind = Kind::Regex;
+                    kind = Kind::Glob;
+                    tokens.push(Token::DirStar);
                 }
-                if index == 0 {
+                if step == 0 {
                     kind = Kind::Suffix;
                 }
-            } else {
-                re.push_str("[^/]*");
-                kind = Kind::Regex;
             }
-        } else if ch == '?' {
-            re.push_str("[^/]");
-            kind = Kind::Regex;
-        } else if ".+()|{}$".contains(ch) {
-            re.push('\\');
-            re.push(ch);
-        } else if ch == '\\' {
-            match chars.get(i) {
-                Some(next) => {
-                    re.push_str(&regex::escape(&next.to_string()));
-                    i += 1;
-                    kind = Kind::Regex;
-                }
-                None => re.push_str("\\\\"),
+            '*' => {
+                kind = Kind::Glob;
+                tokens.push(Token::Star);
             }
-        } else if ch == '[' || ch == ']' {
-            re.push(ch);
-            kind = Kind::Regex;
-        } else {
-            // Like the CLI: other characters go into the expression as they are.
-            re.push(ch);
+            '?' => {
+                kind = Kind::Glob;
+                tokens.push(Token::One);
+            }
+            '\\' => {
+                kind = Kind::Glob;
+                tokens.push(escaped(chars[i]).expect("validated before compiling"));
+                i += 1;
+            }
+            '[' => {
+                kind = Kind::Glob;
+                let (class, next) = parse_class(&chars, i).expect("validated before compiling");
+                tokens.push(class);
+                i = next;
+            }
+            other => tokens.push(Token::Lit(other)),
         }
-        index += 1;
+        step += 1;
     }
-    // The CLI validates every pattern as a regex, whatever shortcut it then takes.
-    re.push('$');
-    let compiled = Regex::new(&re).map_err(|e| e.to_string())?;
-    Ok(match kind {
-        Kind::Exact => Matcher::Exact,
-        Kind::Prefix => Matcher::Prefix,
-        Kind::Suffix => Matcher::Suffix,
-        Kind::Regex => Matcher::Regex(compiled),
-    })
+    match kind {
+        Kind::Exact => Matcher::Exact(pattern.to_string()),
+        Kind::Prefix => Matcher::Prefix(pattern[..pattern.len() - 2].to_string()),
+        Kind::Suffix => Matcher::Suffix(pattern[2..].to_string()),
+        Kind::Glob => Matcher::Glob(tokens),
+    }
 }
 
-/// The patterns of one `.dockerignore`, in order.
-#[derive(Debug, Clone, Default)]
-pub struct DockerIgnore {
-    patterns: Vec<Pattern>,
+impl Matcher {
+    fn matches(&self, path: &str) -> bool {
+        match self {
+            Matcher::Exact(text) => path == text,
+            Matcher::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            Matcher::Suffix(suffix) => {
+                path.ends_with(suffix.as_str())
+                    || suffix.strip_prefix('/').is_some_and(|rest| path == rest)
+            }
+            Matcher::Glob(tokens) => {
+                let chars: Vec<char> = path.chars().collect();
+                let mut failed = std::collections::HashSet::new();
+                glob_at(tokens, 0, &chars, 0, &mut failed)
+            }
+        }
+    }
 }
 
-impl DockerIgnore {
-    pub fn parse(text: &str) -> Result<DockerIgnore, IgnoreError> {
-        let mut patterns = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = if n == 0 {
-                line.trim_start_matches('\u{feff}')
-            } else {
-                line
-            };
-            // Only a `#` in the first column starts a comment.
-            if line.starts_with('#') {
-                continue;
-            }
-            let line = line.trim();
-            if line.is_empty() || line == "!" {
-                continue;
-            }
-            patterns.push(Pattern::new(line, n + 1)?);
+/// Backtracking glob match; `failed` memoises (token, char) positions that
+/// cannot match so that `*`/`**` runs stay polynomial.
+fn glob_at(
+    tokens: &[Token],
+    t: usize,
+    s: &[char],
+    i: usize,
+    failed: &mut std::collections::HashSet<(usize, usize)>,
+) -> bool {
+    if failed.contains(&(t, i)) {
+        return false;
+    }
+    let result = match tokens.get(t) {
+        None => i == s.len(),
+        Some(Token::Lit(c)) => s.get(i) == Some(c) && glob_at(tokens, t + 1, s, i + 1, failed),
+        Some(Token::One) => {
+            s.get(i).is_some_and(|c| *c != '/') && glob_at(tokens, t + 1, s, i + 1, failed)
         }
-        Ok(DockerIgnore { patterns })
-    }
-
-    /// Adds an exception so that `path` is always sent (the Dockerfile, `.dockerignore`),
-    /// as the CLI does, only when the patterns would exclude it.
-    pub fn keep(&mut self, path: &str) {
-        if self.excludes(path) {
-            if let Ok(pattern) = Pattern::new(&format!("!{path}"), 0) {
-                self.patterns.push(pattern);
-            }
+        Some(Token::Class { negated, ranges }) => {
+            s.get(i)
+                .is_some_and(|c| ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *negated)
+                && glob_at(tokens, t + 1, s, i + 1, failed)
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
-    /// Is `path` (relative to the context root, `/`-separated) left out?
-    pub fn excludes(&self, path: &str) -> bool {
-        let parents: Vec<&str> = match path.rfind('/') {
-            Some(i) => path[..i].split('/').collect(),
-            None => Vec::new(),
-        };
-        let mut excluded = false;
-        for pattern in &self.patterns {
-            // An exclusion only matters while not excluded, an exception only after.
-            if pattern.exception != excluded {
-                continue;
-            }
-            let mut matched = pattern.matches(path);
-            if !matched {
-                let mut prefix = String::new();
-                for dir in &parents {
-                    if !prefix.is_empty() {
-                        prefix.push('/');
-                    }
-                    prefix.push_str(dir);
-                    if pattern.matches(&prefix) {
-                        matched = true;
-                        break;
-                    }
+        Some(Token::Star) => {
+            let mut j = i;
+            loop {
+                if glob_at(tokens, t + 1, s, j, failed) {
+                    break true;
                 }
-            }
-            if matched {
-                excluded = !pattern.exception;
+                if j >= s.len() || s[j] == '/' {
+                    break false;
+                }
+                j += 1;
             }
         }
-        excluded
+        Some(Token::DirStar) => {
+            glob_at(tokens, t + 1, s, i, failed)
+                || (i..s.len()).any(|j| s[j] == '/' && glob_at(tokens, t + 1, s, j + 1, failed))
+        }
+        Some(Token::AnyTail) => (i..=s.len()).any(|j| glob_at(tokens, t + 1, s, j, failed)),
+    };
+    if !result {
+        failed.insert((t, i));
     }
-
-    /// For an excluded directory: must the walk still enter it, because an
-    /// exception may re-include something below it?
-    pub fn must_enter(&self, dir: &str) -> bool {
-        let dir_slash = format!("{dir}/");
-        self.patterns
-            .iter()
-            .any(|p| p.exception && format!("{}/", p.text).starts_with(&dir_slash))
-    }
-
-    pub fn has_exceptions(&self) -> bool {
-        self.patterns.iter().any(|p| p.exception)
-    }
+    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ignore(text: &str) -> DockerIgnore {
+    fn ig(text: &str) -> DockerIgnore {
         DockerIgnore::parse(text).unwrap()
     }
 
     #[test]
-    fn anchored_not_gitignore() {
-        let i = ignore("foo\n");
+    fn patterns_are_anchored_at_the_root() {
+        let i = ig("foo\n");
         assert!(i.excludes("foo"));
-        assert!(i.excludes("foo/bar.txt"));
+        assert!(i.excludes("foo/bar/baz"));
         assert!(!i.excludes("a/foo"));
+        assert!(!i.excludes("foobar"));
     }
 
     #[test]
-    fn globs() {
-        let i = ignore("*.go\n**/*.md\ntmp?\n[ab]c\n");
+    fn double_star_crosses_directories() {
+        let i = ig("**/foo");
+        assert!(i.excludes("foo"));
+        assert!(i.excludes("a/b/foo"));
+        assert!(i.excludes("a/foo/x"));
+        assert!(!i.excludes("a/xfoo/y"));
+        let mid = ig("a/**/z");
+        assert!(mid.excludes("a/z"));
+        assert!(mid.excludes("a/b/c/z"));
+        assert!(!mid.excludes("b/z"));
+        let tail = ig("a/**");
+        assert!(tail.excludes("a/b/c"));
+        assert!(!tail.excludes("ab"));
+    }
+
+    #[test]
+    fn the_cli_suffix_quirk_is_kept() {
+        // `**foo` is a plain suffix test in the CLI, so it matches `xfoo`.
+        assert!(ig("**foo").excludes("a/xfoo"));
+        assert!(!ig("**/foo").excludes("a/xfoo"));
+    }
+
+    #[test]
+    fn star_and_question_mark_stay_in_one_segment() {
+        let i = ig("*.go");
         assert!(i.excludes("main.go"));
-        assert!(!i.excludes("pkg/main.go"));
-        assert!(i.excludes("README.md"));
-        assert!(i.excludes("docs/a/b.md"));
-        assert!(i.excludes("tmp1"));
-        assert!(i.excludes("bc"));
-        assert!(!i.excludes("cc"));
+        assert!(!i.excludes("cmd/main.go"));
+        let q = ig("file?.txt");
+        assert!(q.excludes("file1.txt"));
+        assert!(!q.excludes("file10.txt"));
+        assert!(ig("*/*.go").excludes("cmd/main.go"));
     }
 
     #[test]
-    fn cleaning() {
-        let i = ignore("/build/\n./dist\na/../secret\n  spaced  \n");
-        assert!(i.excludes("build/x"));
-        assert!(i.excludes("dist"));
-        assert!(i.excludes("secret"));
-        assert!(i.excludes("spaced"));
+    fn classes_ranges_negation_and_escapes() {
+        let i = ig("log[0-9].txt");
+        assert!(i.excludes("log3.txt"));
+        assert!(!i.excludes("logx.txt"));
+        let n = ig("log[^0-9].txt");
+        assert!(n.excludes("logx.txt"));
+        assert!(!n.excludes("log3.txt"));
+        let e = ig("a\\*b");
+        assert!(e.excludes("a*b"));
+        assert!(!e.excludes("axb"));
+        let d = ig("v\\d.txt");
+        assert!(d.excludes("v1.txt"));
+        assert!(!d.excludes("vx.txt"));
+    }
+
+    #[test]
+    fn cleaning_trailing_slash_leading_slash_and_dots() {
+        assert!(ig("build/").excludes("build/x"));
+        assert!(ig("/build").excludes("build"));
+        assert!(ig("./a/../b").excludes("b/c"));
+        assert!(ig("  spaced  ").excludes("spaced"));
+    }
+
+    #[test]
+    fn comments_only_at_line_start() {
+        let i = ig("# a\n #b\n\n\r\nc\r\n");
+        assert!(!i.excludes("# a"));
+        assert!(i.excludes("#b"));
+        assert!(i.excludes("c"));
+    }
+
+    #[test]
+    fn exceptions_apply_in_order() {
+        let i = ig("*.md\n!README.md");
+        assert!(i.excludes("CHANGES.md"));
+        assert!(!i.excludes("README.md"));
+        let later = ig("*.md\n!README.md\nREADME*");
+        assert!(later.excludes("README.md"));
+    }
+
+    #[test]
+    fn exception_reincludes_under_an_excluded_directory() {
+        let i = ig("vendor\n!vendor/keep");
+        assert!(i.excludes("vendor/other"));
+        assert!(!i.excludes("vendor/keep"));
+        assert!(!i.excludes("vendor/keep/deep"));
+        assert!(i.must_walk_excluded_dir("vendor"));
+        assert!(!i.must_walk_excluded_dir("other"));
+        assert!(!ig("vendor").must_walk_excluded_dir("vendor"));
+    }
+
+    #[test]
+    fn always_send_adds_an_exception_only_when_needed() {
+        let mut i = ig("*\n");
+        i.always_send("Dockerfile");
+        assert!(!i.excludes("Dockerfile"));
+        assert!(i.excludes("main.go"));
+        let mut none = ig("x");
+        none.always_send("Dockerfile");
+        assert!(!none.has_exceptions());
+    }
+
+    #[test]
+    fn bad_patterns_name_the_line() {
+        let err = DockerIgnore::parse("ok\n\n[abc\n").unwrap_err();
+        assert_eq!(err.line(), 3);
+        assert!(err.to_string().contains("[abc"), "{err}");
+        assert_eq!(DockerIgnore::parse("!\n").unwrap_err().line(), 1);
+        assert!(DockerIgnore::parse("a\\").is_err());
+        assert!(DockerIgnore::parse("[]a]").is_err());
+        assert!(DockerIgnore::parse("a/\\xfoo").is_err());
+    }
+
+    #[test]
+    fn clean_path_matches_go() {
         assert_eq!(clean_path("a/./b/../c/"), "a/c");
         assert_eq!(clean_path("../x"), "../x");
-    }
-
-    #[test]
-    fn comments_only_in_first_column() {
-        let i = ignore("# comment\n #notcomment\n");
-        assert!(!i.excludes("# comment"));
-        assert!(i.excludes("#notcomment"));
-    }
-
-    #[test]
-    fn exceptions_in_order_and_under_excluded_dirs() {
-        let i = ignore("docs\n!docs/keep.md\n");
-        assert!(i.excludes("docs/a.md"));
-        assert!(!i.excludes("docs/keep.md"));
-        assert!(i.must_enter("docs"));
-        let i = ignore("!a.txt\n*.txt\n");
-        assert!(i.excludes("a.txt"), "a later exclusion wins");
-        let i = ignore("vendor\n");
-        assert!(!i.must_enter("vendor"));
-    }
-
-    #[test]
-    fn always_sent_files() {
-        let mut i = ignore("*\n");
-        i.keep("Dockerfile");
-        i.keep(".dockerignore");
-        assert!(!i.excludes("Dockerfile"));
-        assert!(!i.excludes(".dockerignore"));
-        assert!(i.excludes("main.go"));
-    }
-
-    #[test]
-    fn bad_pattern_names_the_line() {
-        let err = DockerIgnore::parse("ok\n[z-a]\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("line 2: invalid pattern `[z-a]`"),
-            "{err}"
-        );
-        assert!(ignore("[a-c]x\n").excludes("bx"));
+        assert_eq!(clean_path("/../x"), "/x");
+        assert_eq!(clean_path("./"), ".");
+        assert_eq!(clean_path("//a//b"), "/a/b");
     }
 }
