@@ -27,7 +27,10 @@ impl GitRepo {
         let mut options = DescribeOptions::new();
         options.describe_tags();
         let abbrev = self.abbrev_len();
-        match self.repo.describe(&options) {
+        // Describe the HEAD commit, not the work tree: no status walk of every file.
+        let head = self.repo.head()?.peel_to_commit()?;
+        let described = head.as_object().describe(&options);
+        let result = match described {
             Ok(description) => {
                 let mut format = DescribeFormatOptions::new();
                 format.abbreviated_size(abbrev);
@@ -38,12 +41,12 @@ impl GitRepo {
                     || e.class() == git2::ErrorClass::Describe =>
             {
                 // No tag reaches HEAD: git prints the abbreviated commit.
-                let commit = self.repo.head()?.peel_to_commit()?;
-                let short = self.short_id(commit.as_object(), abbrev)?;
+                let short = self.short_id(head.as_object(), abbrev)?;
                 Ok((short, self.repo.is_shallow()))
             }
             Err(e) => Err(e.into()),
-        }
+        };
+        result
     }
 
     /// git's `core.abbrev` when it is a number, else git's default of 7.
@@ -93,10 +96,17 @@ impl GitRepo {
     }
 
     /// The tag at HEAD, as `git describe --tags --exact-match` prints it.
+    // The binding is needed: the Describe borrows `head`, which must outlive it.
+    #[allow(clippy::let_and_return)]
     pub fn exact_tag(&self) -> Result<Option<String>, GitError> {
         let mut options = DescribeOptions::new();
         options.describe_tags().max_candidates_tags(0);
-        match self.repo.describe(&options) {
+        let head = match self.repo.head().and_then(|h| h.peel_to_commit()) {
+            Ok(head) => head,
+            Err(_) => return Ok(None),
+        };
+        let described = head.as_object().describe(&options);
+        let result = match described {
             Ok(description) => Ok(Some(description.format(None)?)),
             Err(e)
                 if matches!(
@@ -108,7 +118,8 @@ impl GitRepo {
             }
             Err(e) if e.class() == git2::ErrorClass::Describe => Ok(None),
             Err(e) => Err(e.into()),
-        }
+        };
+        result
     }
 
     /// Tracked files differ from HEAD (staged or not); untracked files do not count,
