@@ -26,6 +26,8 @@ install_packages() {
     command -v openssl >/dev/null || need+=(openssl)
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
+    # The bench reads peak memory from GNU time's -v (minimal images lack it).
+    [ -x /usr/bin/time ] || need+=(time)
     if ((${#need[@]})); then
         log "installing ${need[*]}"
         apt-get update -qq
