@@ -3,7 +3,7 @@
 # machine or an existing one. Idempotent: what is there already is kept.
 #
 #   - packages: docker.io, docker-registry, golang-go, busybox-static, hyperfine,
-#     apache2-utils (htpasswd), openssl, curl, git; go-task and just from PyPI
+#     apache2-utils (htpasswd), openssl, curl, git, time; go-task and just from PyPI
 #   - a Docker engine without a bridge (no container ever gets a private address)
 #   - registries on loopback: plain :5000, htpasswd :5001, TLS + htpasswd :5002
 #   - local base images (nothing can be pulled): hoist-test/busybox, hoist-test/golang
