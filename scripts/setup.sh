@@ -3,7 +3,7 @@
 # machine or an existing one. Idempotent: what is there already is kept.
 #
 #   - packages: docker.io, docker-registry, golang-go, busybox-static, hyperfine,
-#     apache2-utils (htpasswd), openssl, curl, git; go-task and just from PyPI
+#     apache2-utils (htpasswd), openssl, curl, git, time; go-task and just from PyPI
 #   - a Docker engine without a bridge (no container ever gets a private address)
 #   - registries on loopback: plain :5000, htpasswd :5001, TLS + htpasswd :5002
 #   - local base images (nothing can be pulled): hoist-test/busybox, hoist-test/golang
@@ -26,15 +26,41 @@ install_packages() {
     command -v openssl >/dev/null || need+=(openssl)
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
+    # The bench reads peak memory from GNU time's -v (minimal images lack it).
+    [ -x /usr/bin/time ] || need+=(time)
     if ((${#need[@]})); then
         log "installing ${need[*]}"
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
     fi
     if ! command -v task >/dev/null || ! command -v just >/dev/null; then
-        log "installing go-task and just from PyPI"
-        python3 -m pip install -q go-task-bin rust-just >/dev/null 2>&1 || log "warning: pip install of go-task/just failed (only the bench needs them)"
+        install_task_just
     fi
+}
+
+# go-task and just come as wheels from PyPI. Debian 12's own python3 refuses
+# `pip install` outside a venv (PEP 668, EXTERNALLY-MANAGED); these wheels only
+# drop a binary into /usr/local/bin, so overriding that guard is harmless.
+install_task_just() {
+    log "installing go-task and just from PyPI"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+    fi
+    local flags=(-q --disable-pip-version-check)
+    if python3 -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then
+        flags+=(--break-system-packages)
+    fi
+    python3 -m pip install "${flags[@]}" go-task-bin rust-just >"$STATE/pip.log" 2>&1 \
+        || log "warning: pip install of go-task/just failed (only the bench needs them); see $STATE/pip.log"
+}
+
+# The tests need a recent Rust (Debian's rustc is too old); rustup's lives in ~/.cargo.
+check_rust() {
+    if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then
+        . "$HOME/.cargo/env"
+    fi
+    command -v cargo >/dev/null || log "warning: no cargo on PATH nor in ~/.cargo/bin; install Rust with rustup to build hoist"
 }
 
 start_docker() {
@@ -42,7 +68,11 @@ start_docker() {
         return
     fi
     log "starting dockerd"
+    # No bridge and no iptables: containers never get a private address and
+    # the host's firewall is left alone; builds only need the loopback registries.
     nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$STATE/dockerd.log" 2>&1 &
+    # stop-services.sh ends this daemon only, never one started by someone else.
+    echo $! >"$STATE/dockerd.pid"
     for _ in $(seq 1 100); do
         docker version >/dev/null 2>&1 && return
         sleep 0.2
@@ -176,6 +206,7 @@ ENV
 
 start=$(date +%s)
 install_packages
+check_rust
 start_docker
 start_registries
 make_base_images
