@@ -164,20 +164,22 @@ async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     }
 }
 
-/// SIGTERM to the group, then SIGKILL if it has not gone after a grace period.
+/// SIGTERM to the group, then SIGKILL for whatever is left after a grace
+/// period: the leader may be gone while a child it started lingers (a signal
+/// that lands between a shell's fork and exec is lost), holding our pipes.
 async fn terminate(pgid: Option<i32>, child: &mut tokio::process::Child) {
     use nix::sys::signal::{killpg, Signal};
-    if let Some(pgid) = pgid {
-        let pid = nix::unistd::Pid::from_raw(pgid);
-        let _ = killpg(pid, Signal::SIGTERM);
-        if tokio::time::timeout(Duration::from_secs(5), child.wait())
-            .await
-            .is_err()
-        {
-            let _ = killpg(pid, Signal::SIGKILL);
-            let _ = child.wait().await;
-        }
+    let Some(pgid) = pgid else { return };
+    let group = nix::unistd::Pid::from_raw(pgid);
+    let _ = killpg(group, Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let _ = tokio::time::timeout_at(deadline, child.wait()).await;
+    // Signal 0 asks whether any member of the group is still alive.
+    while killpg(group, None).is_ok() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = killpg(group, Signal::SIGKILL);
+    let _ = child.wait().await;
 }
 
 fn exit_of(status: std::process::ExitStatus) -> Exit {
