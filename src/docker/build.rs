@@ -161,6 +161,8 @@ async fn build_once(
                 step = Some(line.clone());
                 step_output.clear();
                 if let Some(bar) = &spinner {
+                    // A line per step above the spinner; the spinner shows the step at work.
+                    printer.status(task, &line);
                     bar.set_message(format!("[{task}] {line}"));
                 }
             } else {

@@ -202,14 +202,11 @@ async fn push_once(
         .docker
         .push_image(name, Some(options), credentials.map(|c| c.0));
     let mut digest = String::new();
-    // bollard's push messages carry no layer id, so a bar per tag follows the layer in flight.
+    // A bar per layer on a terminal. bollard's push messages carry no layer id,
+    // so layers are told apart by their size (two layers of one size share a bar).
     let style = ProgressStyle::with_template("{prefix} {bar:30} {bytes}/{total_bytes} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let bar = printer.multi_progress().map(|multi| {
-        let bar = multi.add(ProgressBar::new(0).with_style(style));
-        bar.set_prefix(format!("[{task}] {name}:{tag}"));
-        bar
-    });
+    let mut bars: std::collections::HashMap<u64, ProgressBar> = std::collections::HashMap::new();
     let result = loop {
         let Some(item) = stream.next().await else {
             break Ok(());
@@ -230,17 +227,21 @@ async fn push_once(
                 digest = found.to_owned();
             }
         }
-        if let Some(bar) = &bar {
-            if let Some(detail) = info.progress_detail {
-                if let (Some(current), Some(total)) = (detail.current, detail.total) {
-                    bar.set_length(total.max(0) as u64);
-                    bar.set_position(current.max(0) as u64);
-                }
-            }
+        let detail = info
+            .progress_detail
+            .and_then(|d| Some((d.current?, d.total?)));
+        if let (Some(multi), Some((current, total))) = (printer.multi_progress(), detail) {
+            let total = total.max(0) as u64;
+            let bar = bars.entry(total).or_insert_with(|| {
+                let bar = multi.add(ProgressBar::new(total).with_style(style.clone()));
+                bar.set_prefix(format!("[{task}] {tag}"));
+                bar
+            });
+            bar.set_position(current.max(0) as u64);
             bar.set_message(status.clone());
         }
     };
-    if let Some(bar) = bar {
+    for bar in bars.values() {
         bar.finish_and_clear();
     }
     result?;
