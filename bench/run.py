@@ -89,14 +89,14 @@ def fmt(value, spec, missing="failed"):
     return missing if value is None else format(value, spec)
 
 
-def print_table():
+def print_table(name="table.md"):
     lines = ["| case | tool | median ms | peak RSS MiB | time vs hoist |", "|---|---|---:|---:|---:|"]
     for case, label, median, rss, ratio in TABLE:
         lines.append(f"| {case} | {label} | {fmt(median and median * 1000, '.1f')} | {fmt(rss, '.1f')} | "
                      f"{fmt(ratio, '.2f')}x |")
     text = "\n".join(lines)
     print(text)
-    with open(os.path.join(RESULTS, "table.md" if len(TABLE) > 4 else f"table-{TABLE[0][0].split()[0]}.md"), "w") as f:
+    with open(os.path.join(RESULTS, name), "w") as f:
         f.write(text + "\n")
 
 
@@ -251,7 +251,7 @@ def main():
                 name not in ("docker", "context") or getattr(args, name))
             if wanted:
                 run(tmp)
-    print_table()
+    print_table(f"table-{args.only}.md" if args.only else "table.md")
 
 
 if __name__ == "__main__":
