@@ -5,10 +5,11 @@
 use crate::error::{Error, Result};
 use crate::exec::{self, Exit, OutputMode, ProcessTable, ShellCommand, Sink};
 use crate::source::Origin;
-use crate::taskfile::{Call, Step, Task, Text, VarMap};
+use crate::taskfile::{Call, RunPolicy, Step, Task, Text, VarMap};
 use crate::ui::Printer;
 use crate::vars::{Context, Scope};
 use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 use indexmap::IndexMap;
 use minijinja::Value;
 use serde_saphyr::{Location, Spanned};
@@ -179,30 +180,52 @@ impl Runner {
             let (name, vars) = self
                 .resolve_call(scope, &dep.value, &dep.referenced)
                 .map_err(|e| self.fail(e))?;
-            let key = instance_key(&name, &vars);
-            let cell = self
-                .once
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(key)
-                .or_default()
-                .clone();
-            let runner = self.clone();
-            runs.push(async move {
-                let ok = *cell
-                    .get_or_init(
-                        || async move { runner.run_task(name, vars, deferred).await.is_ok() },
-                    )
-                    .await;
-                if ok {
-                    Ok(())
-                } else {
-                    Err(Failed)
-                }
-            });
+            // Deps run once per invocation: per (name, vars), or once whatever the vars.
+            let key = self
+                .once_key(&name, &vars)
+                .unwrap_or_else(|| instance_key(&name, &vars));
+            runs.push(self.run_deduplicated(key, name, vars, deferred));
         }
         let results = futures_util::future::join_all(runs).await;
         results.into_iter().collect()
+    }
+
+    /// The dedup key that the task's `run` policy asks for, if any.
+    fn once_key(&self, name: &str, vars: &IndexMap<String, Value>) -> Option<String> {
+        match self.ctx.taskfile.find(name).map(|(_, t)| t.value.run)? {
+            RunPolicy::Once => Some(format!("{name}\u{0}once")),
+            RunPolicy::WhenChanged => Some(instance_key(name, vars)),
+            RunPolicy::Always => None,
+        }
+    }
+
+    /// Runs the task at most once per `key` in this invocation; later callers
+    /// wait for the first run and share its outcome.
+    fn run_deduplicated(
+        self: &Arc<Self>,
+        key: String,
+        name: String,
+        vars: IndexMap<String, Value>,
+        deferred: bool,
+    ) -> impl std::future::Future<Output = Flow> + use<> {
+        let cell = self
+            .once
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        let runner = self.clone();
+        async move {
+            let ok = *cell
+                .get_or_init(|| runner.run_task(name, vars, deferred).map(|r| r.is_ok()))
+                .await;
+            if ok {
+                Ok(())
+            } else {
+                Err(Failed)
+            }
+        }
     }
 
     /// A call's task name and its vars, evaluated in the caller's scope.
@@ -419,35 +442,10 @@ impl Runner {
                 let (target, vars) = self
                     .resolve_call(scope, &call, at)
                     .map_err(|e| self.fail(e))?;
-                let policy = self.ctx.taskfile.find(&target).map(|(_, t)| t.value.run);
-                match policy {
-                    Some(crate::taskfile::RunPolicy::Once)
-                    | Some(crate::taskfile::RunPolicy::WhenChanged) => {
-                        let key = if policy == Some(crate::taskfile::RunPolicy::Once) {
-                            format!("{target}\u{0}once")
-                        } else {
-                            instance_key(&target, &vars)
-                        };
-                        let cell = self
-                            .once
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .entry(key)
-                            .or_default()
-                            .clone();
-                        let runner = self.clone();
-                        let ok = *cell
-                            .get_or_init(|| async move {
-                                runner.run_task(target, vars, deferred).await.is_ok()
-                            })
-                            .await;
-                        if ok {
-                            Ok(())
-                        } else {
-                            Err(Failed)
-                        }
-                    }
-                    _ => self.clone().run_task(target, vars, deferred).await,
+                // A call runs every time unless its task says `run: once` or `when_changed`.
+                match self.once_key(&target, &vars) {
+                    Some(key) => self.run_deduplicated(key, target, vars, deferred).await,
+                    None => self.clone().run_task(target, vars, deferred).await,
                 }
             }
             // A defer inside a defer runs in place.

@@ -459,3 +459,26 @@ fn sigterm_reaches_the_command_group_and_exits_130() {
     assert!(stdout.contains("deferred-after-signal"), "{stdout}");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn run_once_and_when_changed_deduplicate_calls() {
+    Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default:
+                cmds:
+                  - task: setup
+                  - task: setup
+                  - {task: gen, vars: {N: "1"}}
+                  - {task: gen, vars: {N: "1"}}
+                  - {task: gen, vars: {N: "2"}}
+              setup: {run: once, cmds: [echo setup]}
+              gen: {run: when_changed, cmds: ["echo gen {{ N }}"]}
+            "#,
+        )
+        .args(&["-s"])
+        .run()
+        .success()
+        .stdout("setup\ngen 1\ngen 2\n");
+}
