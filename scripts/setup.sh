@@ -63,14 +63,51 @@ check_rust() {
     command -v cargo >/dev/null || log "warning: no cargo on PATH nor in ~/.cargo/bin; install Rust with rustup to build hoist"
 }
 
+# Certificates for the engine's TLS endpoint (tcp://127.0.0.1:2376), so the
+# tests can reach the engine the way DOCKER_TLS_VERIFY/DOCKER_CERT_PATH users do.
+engine_certs() {
+    local dir="$STATE/engine-tls"
+    [ -f "$dir/cert.pem" ] && return
+    mkdir -p "$dir"
+    (
+        cd "$dir"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=hoist-test-ca" \
+            -keyout ca-key.pem -out ca.pem 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server-key.pem -out server.csr 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl x509 -req -days 30 -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+            -extfile server.ext -out server-cert.pem 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=client" -keyout key.pem -out client.csr 2>/dev/null
+        printf 'extendedKeyUsage=clientAuth\n' >client.ext
+        openssl x509 -req -days 30 -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+            -extfile client.ext -out cert.pem 2>/dev/null
+    )
+}
+
 start_docker() {
+    engine_certs
+    local tls="$STATE/engine-tls"
     if docker version >/dev/null 2>&1; then
-        return
+        if [ -f "$STATE/dockerd.pid" ] && ! curl -sk -o /dev/null "https://127.0.0.1:2376/_ping" \
+            --cacert "$tls/ca.pem" --cert "$tls/cert.pem" --key "$tls/key.pem"; then
+            # Ours, but from before the TLS endpoint: restart it with one.
+            log "restarting dockerd with its TLS endpoint"
+            local old
+            old=$(cat "$STATE/dockerd.pid")
+            kill "$old" 2>/dev/null || true
+            # Until it has exited and removed its pid file, a new one cannot start.
+            for _ in $(seq 1 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
+        else
+            return
+        fi
     fi
     log "starting dockerd"
     # No bridge and no iptables: containers never get a private address and
     # the host's firewall is left alone; builds only need the loopback registries.
-    nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$STATE/dockerd.log" 2>&1 &
+    nohup dockerd --bridge=none --iptables=false --ip-masq=false \
+        -H unix:///var/run/docker.sock -H tcp://127.0.0.1:2376 \
+        --tlsverify --tlscacert "$tls/ca.pem" --tlscert "$tls/server-cert.pem" --tlskey "$tls/server-key.pem" \
+        >"$STATE/dockerd.log" 2>&1 &
     # stop-services.sh ends this daemon only, never one started by someone else.
     echo $! >"$STATE/dockerd.pid"
     for _ in $(seq 1 100); do
@@ -201,6 +238,8 @@ export HOIST_TEST_AUTH_REGISTRY=127.0.0.1:5001
 export HOIST_TEST_TLS_REGISTRY=127.0.0.1:5002
 export HOIST_TEST_AUTH_USER=$AUTH_USER
 export HOIST_TEST_AUTH_PASSWORD='$AUTH_PASSWORD'
+export HOIST_TEST_ENGINE_TLS_HOST=tcp://127.0.0.1:2376
+export HOIST_TEST_ENGINE_TLS_CERTS=$STATE/engine-tls
 ENV
 }
 

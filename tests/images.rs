@@ -479,3 +479,34 @@ fn ci_logs_group_build_output_without_control_characters() {
     );
     out.stderr_has("hoist: [b] built hoist-grouped:latest");
 }
+
+/// DOCKER_HOST over tcp with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the
+/// docker CLI reads them; without TLS the same endpoint is refused clearly.
+#[test]
+fn engine_over_tcp_with_tls() {
+    if services().is_none() {
+        return;
+    }
+    let host = std::env::var("HOIST_TEST_ENGINE_TLS_HOST").expect("set by scripts/setup.sh");
+    let certs = std::env::var("HOIST_TEST_ENGINE_TLS_CERTS").expect("set by scripts/setup.sh");
+    let test = Test::new()
+        .file(
+            "Dockerfile",
+            "FROM hoist-test/busybox:latest\nCOPY hello.txt /hello.txt\n",
+        )
+        .file("hello.txt", "hello\n")
+        .hoist_yml(
+            "tasks:\n  b:\n    cmds:\n      - build: {image: hoist-tls-engine, tags: [v1]}\n",
+        )
+        .env("DOCKER_HOST", &host)
+        .args(&["b"]);
+    let test = test.env("DOCKER_CERT_PATH", &certs);
+    test.run()
+        .status(210)
+        .stderr_has(&format!("cannot reach the Docker engine at {host}"))
+        .stderr_has("help: this endpoint speaks TLS: set DOCKER_TLS_VERIFY=1");
+    let test = test.env("DOCKER_TLS_VERIFY", "1");
+    test.run()
+        .success()
+        .stderr_has("hoist: [b] built hoist-tls-engine:v1");
+}

@@ -138,6 +138,12 @@ pub enum DockerError {
 impl DockerError {
     pub fn help(&self) -> Option<String> {
         match self {
+            DockerError::Unreachable { reason, .. } if reason.contains("HTTPS") => Some(
+                "this endpoint speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem".into(),
+            ),
+            DockerError::Unreachable { reason, .. } if reason.contains("certificate") => Some(
+                "DOCKER_CERT_PATH (default ~/.docker) must hold ca.pem, cert.pem and key.pem".into(),
+            ),
             DockerError::Unreachable { .. } => Some(
                 "start the engine (`sudo dockerd &` or `sudo systemctl start docker`), or point DOCKER_HOST at one".into(),
             ),
