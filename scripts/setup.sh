@@ -67,7 +67,7 @@ check_rust() {
 # tests can reach the engine the way DOCKER_TLS_VERIFY/DOCKER_CERT_PATH users do.
 engine_certs() {
     local dir="$STATE/engine-tls"
-    [ -f "$dir/cert.pem" ] && return
+    [ -f "$dir/cert.pem" ] && return 0
     mkdir -p "$dir"
     (
         cd "$dir"
@@ -98,7 +98,7 @@ start_docker() {
             # Until it has exited and removed its pid file, a new one cannot start.
             for _ in $(seq 1 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
         else
-            return
+            return 0
         fi
     fi
     log "starting dockerd"
