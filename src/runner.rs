@@ -134,7 +134,8 @@ impl Runner {
             };
             let canonical = canonical.to_owned();
             let scope = self
-                .task_scope(&canonical, task, call_vars)
+                .ctx
+                .scope_for_task(&canonical, task, call_vars)
                 .map_err(|e| self.fail(e))?;
             let missing = scope
                 .missing(&task.value.requires)
@@ -151,22 +152,6 @@ impl Runner {
             }
             self.run_body(&canonical, task, &scope, deferred).await
         })
-    }
-
-    fn task_scope(
-        &self,
-        name: &str,
-        task: &Spanned<Task>,
-        call_vars: IndexMap<String, Value>,
-    ) -> Result<Arc<Scope>> {
-        let root = self.ctx.taskfile.dir.clone();
-        let Some(dir) = &task.value.dir else {
-            return Ok(self.ctx.task_scope(name, call_vars, root));
-        };
-        // `dir` may use the task's vars; render it in a scope rooted at the file.
-        let probe = self.ctx.task_scope(name, call_vars.clone(), root.clone());
-        let rendered = probe.render(dir, &task.referenced, "`dir`")?;
-        Ok(self.ctx.task_scope(name, call_vars, root.join(rendered)))
     }
 
     async fn run_deps(

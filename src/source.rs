@@ -17,14 +17,6 @@ impl Origin {
         Origin { file, line, column }
     }
 
-    pub fn unknown() -> Self {
-        Origin {
-            file: Arc::new(PathBuf::new()),
-            line: 0,
-            column: 0,
-        }
-    }
-
     pub fn is_known(&self) -> bool {
         self.line > 0
     }

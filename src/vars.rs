@@ -133,7 +133,25 @@ impl Context {
             .clone()
     }
 
-    /// A scope for one task instance: its own vars over the global ones.
+    /// The scope a task instance runs in: its vars over the global ones, its
+    /// commands in its `dir` (which may itself use the task's vars, so it is
+    /// rendered in a scope rooted at the task file).
+    pub fn scope_for_task(
+        self: &Arc<Self>,
+        name: &str,
+        task: &serde_saphyr::Spanned<crate::taskfile::Task>,
+        call_vars: IndexMap<String, Value>,
+    ) -> Result<Arc<Scope>> {
+        let root = self.taskfile.dir.clone();
+        let Some(dir) = &task.value.dir else {
+            return Ok(self.task_scope(name, call_vars, root));
+        };
+        let probe = self.task_scope(name, call_vars.clone(), root.clone());
+        let rendered = probe.render(dir, &task.referenced, "`dir`")?;
+        Ok(self.task_scope(name, call_vars, root.join(rendered)))
+    }
+
+    /// A scope for one task instance with its directory already known.
     pub fn task_scope(
         self: &Arc<Self>,
         task: &str,
@@ -359,6 +377,11 @@ impl Object for Scope {
 impl Scope {
     pub fn context(&self) -> &Arc<Context> {
         &self.ctx
+    }
+
+    /// The vars this task instance was called with.
+    pub fn call_vars(&self) -> &IndexMap<String, Value> {
+        &self.call_vars
     }
 
     /// The directory commands of this scope run in.

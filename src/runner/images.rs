@@ -63,7 +63,14 @@ impl ImageSteps {
         };
         let engine = self
             .engine
-            .get_or_try_init(docker::Engine::connect)
+            .get_or_try_init(|| async {
+                let engine = docker::Engine::connect().await?;
+                let api = engine.api_version();
+                runner
+                    .printer()
+                    .verbose(&format!("Docker engine at {} (API {api})", engine.host));
+                Ok(engine)
+            })
             .await
             .map_err(docker_error)?;
         let printer = runner.printer();
@@ -102,14 +109,20 @@ pub fn preflight(runner: &Arc<Runner>, roots: &[String]) -> Result<()> {
         };
         let is_image =
             |s: &&Spanned<Step>| matches!(s.value, Step::Build(_) | Step::Push(_) | Step::Tag(_));
-        let mut scope = None;
-        for step in task.value.cmds.iter().filter(is_image) {
-            let scope = scope.get_or_insert_with(|| {
-                runner
-                    .context()
-                    .task_scope(name, Default::default(), taskfile.dir.clone())
-            });
-            let Ok(spec) = render(runner, name, scope, &step.value, &step.referenced) else {
+        let mut steps = task.value.cmds.iter().filter(is_image).peekable();
+        if steps.peek().is_none() {
+            continue;
+        }
+        // The same scope (and directory) the task runs in; if it cannot be made
+        // without call vars, the steps are checked when they run.
+        let Ok(scope) = runner
+            .context()
+            .scope_for_task(name, task, Default::default())
+        else {
+            continue;
+        };
+        for step in steps {
+            let Ok(spec) = render(runner, name, &scope, &step.value, &step.referenced) else {
                 continue;
             };
             let planned = match &spec {
