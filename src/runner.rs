@@ -582,7 +582,9 @@ impl Runner {
         };
         let sources = render_all(&t.sources, "`sources`").map_err(|e| self.fail(e))?;
         let generates = render_all(&t.generates, "`generates`").map_err(|e| self.fail(e))?;
-        let state_key = instance_key(name, &IndexMap::new());
+        // One fingerprint per task instance: the same sources built with other
+        // call vars (another GOOS, say) are not up to date.
+        let state_key = instance_key(name, scope.call_vars());
         let dir = scope.dir().to_path_buf();
         let state_dir = self.state_dir.clone();
         let key = state_key.clone();

@@ -482,3 +482,28 @@ fn run_once_and_when_changed_deduplicate_calls() {
         .success()
         .stdout("setup\ngen 1\ngen 2\n");
 }
+
+#[test]
+fn fingerprints_are_kept_per_call_vars() {
+    let mut test = Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              linux: {cmds: [{task: build, vars: {OS: linux}}]}
+              darwin: {cmds: [{task: build, vars: {OS: darwin}}]}
+              build:
+                sources: [main.go]
+                generates: [out]
+                cmds: ["echo {{ OS }} > out", "echo built {{ OS }}"]
+            "#,
+        )
+        .file("main.go", "package main\n");
+    test.run_with(&["-s", "linux"])
+        .success()
+        .stdout("built linux\n");
+    test.run_with(&["-s", "darwin"])
+        .success()
+        .stdout("built darwin\n");
+    test.run_with(&["-s", "linux"]).success().stdout("");
+    test.run_with(&["-s", "darwin"]).success().stdout("");
+}
