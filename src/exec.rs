@@ -119,6 +119,7 @@ pub async fn run(
         .stderr
         .take()
         .map(|s| pump(s, command.sink.clone(), true));
+    let (pumps_done_tx, pumps_done) = watch::channel(false);
     let pumps = async {
         // Pumps end when every writer closed the pipe: the child and anything it
         // left running in its group, as with `task`.
@@ -135,19 +136,25 @@ pub async fn run(
             },
         )
         .await;
+        pumps_done_tx.send_replace(true);
     };
     let waited = async {
-        let finished = tokio::select! {
-            status = child.wait() => Some(status),
+        let status = tokio::select! {
+            status = child.wait() => Some(status?),
             _ = cancelled(&mut cancel) => None,
         };
-        match finished {
-            Some(status) => status.map(exit_of),
-            None => {
-                terminate(pgid, &mut child).await;
-                Ok(Exit::Cancelled)
+        // The leader is gone, but what it left in its group may still hold our
+        // pipes; if the run is cancelled meanwhile, that must not outlive it.
+        if status.is_some() && !*cancel.borrow() {
+            tokio::select! {
+                _ = closed(pumps_done.clone()) => {}
+                _ = cancelled(&mut cancel) => {}
             }
         }
+        if *cancel.borrow() {
+            terminate(pgid, &mut child, pumps_done).await;
+        }
+        Ok::<_, std::io::Error>(status.map_or(Exit::Cancelled, exit_of))
     };
     let (exit, ()) = futures_util::future::join(waited, pumps).await;
     let exit = exit?;
@@ -164,20 +171,28 @@ async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     }
 }
 
-/// SIGTERM to the group, then SIGKILL for whatever is left after a grace
-/// period: the leader may be gone while a child it started lingers (a signal
-/// that lands between a shell's fork and exec is lost), holding our pipes.
-async fn terminate(pgid: Option<i32>, child: &mut tokio::process::Child) {
+/// Resolves once every writer of the command's pipes has closed them.
+async fn closed(mut pumps_done: watch::Receiver<bool>) {
+    let _ = pumps_done.wait_for(|done| *done).await;
+}
+
+/// SIGTERM to the group, then SIGKILL for whatever is left once the leader and
+/// everything holding our pipes is gone, or after a grace period: a child may
+/// ignore SIGTERM, or have been forked just after it was sent.
+async fn terminate(
+    pgid: Option<i32>,
+    child: &mut tokio::process::Child,
+    pumps_done: watch::Receiver<bool>,
+) {
     use nix::sys::signal::{killpg, Signal};
     let Some(pgid) = pgid else { return };
     let group = nix::unistd::Pid::from_raw(pgid);
     let _ = killpg(group, Signal::SIGTERM);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    let _ = tokio::time::timeout_at(deadline, child.wait()).await;
-    // Signal 0 asks whether any member of the group is still alive.
-    while killpg(group, None).is_ok() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let grace = async {
+        let _ = child.wait().await;
+        closed(pumps_done).await;
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), grace).await;
     let _ = killpg(group, Signal::SIGKILL);
     let _ = child.wait().await;
 }

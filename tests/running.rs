@@ -65,26 +65,32 @@ fn same_task_with_different_vars_runs_per_vars() {
     assert_eq!(lines, ["1", "2"]);
 }
 
+/// Each task waits (up to 10 s) for the others to have started: this passes
+/// only if they run at the same time, however loaded the machine is.
+fn rendezvous(me: &str, others: &[&str]) -> String {
+    let wait: Vec<String> = others
+        .iter()
+        .map(|o| format!("[ -e {o}.started ]"))
+        .collect();
+    format!(
+        "touch {me}.started; for i in $(seq 200); do if {}; then exit 0; fi; sleep 0.05; done; echo {me} waited alone; exit 1",
+        wait.join(" && ")
+    )
+}
+
 #[test]
 fn independent_deps_run_in_parallel() {
-    let out = Test::new()
-        .hoist_yml(
-            r#"
-            tasks:
-              default: {deps: [a, b, c]}
-              a: sleep 0.6
-              b: sleep 0.6
-              c: sleep 0.6
-            "#,
-        )
-        .args(&["-C", "3"])
-        .run();
-    out.success();
-    assert!(
-        out.elapsed < Duration::from_millis(1500),
-        "took {:?}",
-        out.elapsed
+    let yml = format!(
+        "tasks:\n  default: {{deps: [a, b, c]}}\n  a: '{}'\n  b: '{}'\n  c: '{}'\n",
+        rendezvous("a", &["b", "c"]),
+        rendezvous("b", &["a", "c"]),
+        rendezvous("c", &["a", "b"]),
     );
+    Test::new()
+        .hoist_yml(&yml)
+        .args(&["-C", "3"])
+        .run()
+        .success();
 }
 
 #[test]
@@ -388,16 +394,16 @@ fn dry_run_prints_rendered_commands_and_runs_nothing() {
 
 #[test]
 fn parallel_flag_runs_given_tasks_together() {
-    let out = Test::new()
-        .hoist_yml("tasks:\n  a: sleep 0.6\n  b: sleep 0.6\n")
-        .args(&["-p", "a", "b"])
-        .run();
-    out.success();
-    assert!(
-        out.elapsed < Duration::from_millis(1100),
-        "took {:?}",
-        out.elapsed
+    let yml = format!(
+        "tasks:\n  a: '{}'\n  b: '{}'\n",
+        rendezvous("a", &["b"]),
+        rendezvous("b", &["a"]),
     );
+    Test::new()
+        .hoist_yml(&yml)
+        .args(&["-p", "a", "b"])
+        .run()
+        .success();
 }
 
 #[test]
@@ -430,7 +436,7 @@ fn sigterm_reaches_the_command_group_and_exits_130() {
           default:
             cmds:
               - defer: echo deferred-after-signal
-              - "trap 'echo child-got-term; exit 143' TERM; echo started; sleep 30 & wait"
+              - "trap 'echo child-got-term; exit 143' TERM; sh -c 'echo started; exec sleep 30' & wait"
         "#,
     );
     let mut child = test
@@ -439,7 +445,10 @@ fn sigterm_reaches_the_command_group_and_exits_130() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Signal once the command is running (its trap is set before it says so).
+    // Signal once the command is running: its trap is set before the fork, and
+    // the child says so after its exec (a signal that lands between a shell's
+    // fork and exec is lost, and then only the grace period's SIGKILL ends it,
+    // which `a_child_ignoring_sigterm_is_killed_after_the_grace_period` covers).
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
@@ -458,6 +467,59 @@ fn sigterm_reaches_the_command_group_and_exits_130() {
     assert!(stdout.contains("child-got-term"), "{stdout}");
     assert!(stdout.contains("deferred-after-signal"), "{stdout}");
     assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// A child that ignores SIGTERM (or was forked just after the signal) must not
+/// keep the run alive once its shell has gone: SIGKILL after the grace period.
+#[test]
+fn a_child_ignoring_sigterm_is_killed_after_the_grace_period() {
+    let test = Test::new().hoist_yml(
+        r#"
+        tasks:
+          default:
+            cmds:
+              - "trap 'exit 143' TERM; sh -c 'trap \"\" TERM; echo $$ > lingering.pid; exec sleep 60' & while [ ! -s lingering.pid ]; do sleep 0.05; done; echo started; wait"
+        "#,
+    );
+    let mut child = test
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert_eq!(first, "started\n");
+    let lingering: i32 = std::fs::read_to_string(test.path().join("lingering.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let start = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        start.elapsed() < Duration::from_secs(9),
+        "took {:?}",
+        start.elapsed()
+    );
+    // Gone, or a zombie waiting for a reaper that is not ours; SIGKILL was sent
+    // just before hoist exited, so give the kernel a moment to deliver it.
+    let dead = || {
+        let state = std::fs::read_to_string(format!("/proc/{lingering}/stat")).unwrap_or_default();
+        state.is_empty() || state.contains(") Z ")
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    while !dead() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(dead(), "the child that ignored SIGTERM still runs");
 }
 
 #[test]
