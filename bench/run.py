@@ -234,6 +234,23 @@ def context_case(tmp):
     }, dir, warmup=1, runs=3)
 
 
+def check_hot_functions():
+    """The start-up figures depend on bench/hot-functions.txt matching the binary
+    (src/build.rs): say how much of it does, and what to do when it has gone stale."""
+    listed = os.path.join(ROOT, "bench", "hot-functions.txt")
+    if not os.path.isfile(listed):
+        print("bench: bench/hot-functions.txt is missing; run `bash bench/hot-functions.sh`", file=sys.stderr)
+        return
+    names = set(open(listed).read().split())
+    nm = subprocess.run(["nm", HOIST], capture_output=True, text=True)
+    defined = {line.split()[-1] for line in nm.stdout.splitlines() if line.strip()}
+    found = len(names & defined)
+    print(f"bench: {found} of {len(names)} functions in bench/hot-functions.txt are in the binary")
+    if found < 0.9 * len(names):
+        print("bench: the list is stale (a dependency or profile changed): run "
+              "`bash bench/hot-functions.sh` and rebuild, or start-up memory and time suffer", file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docker", action="store_true", help="also the warm image pipeline (needs scripts/setup.sh)")
@@ -243,6 +260,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    check_hot_functions()
     with tempfile.TemporaryDirectory(prefix="hoist-bench-") as tmp:
         groups = {"pipeline": pipeline_cases, "scale": scale_cases, "uptodate": uptodate_case,
                   "docker": docker_cases, "context": context_case}

@@ -63,6 +63,7 @@ pub struct Context {
     dotenv: Vec<(String, String)>,
     env_value: OnceLock<Value>,
     git: Mutex<Option<Option<GitRepo>>>,
+    remote_url: OnceLock<Option<String>>,
     builtin_cache: Mutex<HashMap<&'static str, Value>>,
     sh_cache: Mutex<HashMap<(PathBuf, String), std::result::Result<String, ShFailure>>>,
     global: OnceLock<Arc<Scope>>,
@@ -111,6 +112,7 @@ impl Context {
             dotenv,
             env_value: OnceLock::new(),
             git: Mutex::new(None),
+            remote_url: OnceLock::new(),
             builtin_cache: Mutex::new(HashMap::new()),
             sh_cache: Mutex::new(HashMap::new()),
             global: OnceLock::new(),
@@ -261,8 +263,12 @@ impl Context {
         self.with_git(|g| g.default_branch()).flatten()
     }
 
+    /// Read once: every build step's labels want it, and it means reading the
+    /// git config.
     pub fn git_remote_url(&self) -> Option<String> {
-        self.with_git(|g| g.remote_url()).flatten()
+        self.remote_url
+            .get_or_init(|| self.with_git(|g| g.remote_url()).flatten())
+            .clone()
     }
 
     fn run_sh(&self, dir: &Path, command: &str) -> std::result::Result<String, ShFailure> {
@@ -387,6 +393,11 @@ impl Scope {
     /// The directory commands of this scope run in.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// True when the scope has no call vars: it renders as the task's own.
+    pub fn is_plain(&self) -> bool {
+        self.call_vars.is_empty()
     }
 
     pub fn task(&self) -> Option<&str> {

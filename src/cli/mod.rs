@@ -236,7 +236,13 @@ fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
         force: arguments.force,
         silent: arguments.silent,
         parallel: arguments.parallel,
-        concurrency: arguments.concurrency.unwrap_or_else(num_cpus::get),
+        // A dry run prints in one fixed order and needs no CPU count (which
+        // means reading cgroup limits through /proc/self/mountinfo).
+        concurrency: match (arguments.concurrency, arguments.dry) {
+            (Some(concurrency), _) => concurrency,
+            (None, true) => 1,
+            (None, false) => num_cpus::get(),
+        },
         output,
     };
     // One thread drives everything: commands are child processes and the engine
@@ -246,8 +252,12 @@ fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
         .build()
         .map_err(|e| Error::io("cannot start the runtime", e))?;
     runtime.block_on(async move {
+        let dry = options.dry;
         let runner = Runner::new(ctx, options);
-        spawn_signal_forwarding(&runner);
+        // A dry run starts no command: it has nothing to forward a signal to.
+        if !dry {
+            spawn_signal_forwarding(&runner);
+        }
         runner.run(roots).await
     })
 }
@@ -264,7 +274,7 @@ fn resolve_roots(taskfile: &Taskfile, tasks: &[String]) -> Result<Vec<String>> {
         .map(|name| match taskfile.find(name) {
             Some((canonical, _)) => Ok(canonical.to_owned()),
             None if tasks.is_empty() => Err(Error::Usage(
-                "no task given and no `default` task: name a task (`hoist --list-all` shows them)"
+                "no task given and no `default` task: name one (`hoist --list-all` shows them)"
                     .into(),
             )),
             None => Err(taskfile.unknown_task(name)),

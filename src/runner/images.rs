@@ -8,12 +8,23 @@ use crate::exec::Sink;
 use crate::taskfile::{LatestPolicy, Step, Text};
 use crate::vars::Scope;
 use serde_saphyr::{Location, Spanned};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-/// The engine connection, made on the first image step that runs (never for `--dry`).
+/// The engine connection, made on the first image step that runs (never for
+/// `--dry`), and the steps the pre-flight already rendered.
 #[derive(Default)]
 pub struct ImageSteps {
     engine: tokio::sync::OnceCell<docker::Engine>,
+    preflighted: Mutex<HashMap<StepKey, ImageSpec>>,
+}
+
+/// A step in the task file: its task and where it is written.
+type StepKey = (String, u64, u64);
+
+fn step_key(task: &str, step: &Spanned<Step>) -> StepKey {
+    let at = &step.referenced;
+    (task.to_owned(), at.line(), at.column())
 }
 
 /// A rendered image step.
@@ -36,8 +47,21 @@ impl ImageSteps {
         quiet: bool,
         sink: &Sink,
     ) -> std::result::Result<(), Failed> {
-        let spec = render(runner, task, scope, inner, &step.referenced)
-            .map_err(|e| runner.record_failure(e))?;
+        // The pre-flight rendered this step in the same scope (no call vars);
+        // the first run of it takes that result instead of rendering again.
+        let preflighted = match scope.is_plain() {
+            true => self
+                .preflighted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&step_key(task, step)),
+            false => None,
+        };
+        let spec = match preflighted {
+            Some(spec) => spec,
+            None => render(runner, task, scope, inner, &step.referenced)
+                .map_err(|e| runner.record_failure(e))?,
+        };
         if runner.options().dry {
             let text = match &spec {
                 ImageSpec::Build(s) => docker::describe_build(s),
@@ -134,6 +158,12 @@ pub fn preflight(runner: &Arc<Runner>, roots: &[String]) -> Result<()> {
                 task: Some(name.clone()),
                 error: Box::new(error),
             })?;
+            runner
+                .images
+                .preflighted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(step_key(name, step), spec);
         }
     }
     Ok(())
