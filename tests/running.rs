@@ -428,8 +428,37 @@ fn aliases_run_the_task() {
         .stdout("built\n");
 }
 
+/// Runs hoist until its command prints `started`, sends hoist SIGTERM, and
+/// returns its exit code, the rest of its stdout and how long it took to end.
+fn sigterm_once_started(test: &Test) -> (Option<i32>, String, Duration) {
+    let mut child = test
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert_eq!(first, "started\n");
+    let start = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), rest, start.elapsed())
+}
+
 #[test]
 fn sigterm_reaches_the_command_group_and_exits_130() {
+    // The trap is set before the fork, and the child says `started` after its
+    // exec (a signal that lands between a shell's fork and exec is lost, and
+    // then only the grace period's SIGKILL ends it, which
+    // `a_child_ignoring_sigterm_is_killed_after_the_grace_period` covers).
     let test = Test::new().hoist_yml(
         r#"
         tasks:
@@ -439,34 +468,11 @@ fn sigterm_reaches_the_command_group_and_exits_130() {
               - "trap 'echo child-got-term; exit 143' TERM; sh -c 'echo started; exec sleep 30' & wait"
         "#,
     );
-    let mut child = test
-        .command()
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Signal once the command is running: its trap is set before the fork, and
-    // the child says so after its exec (a signal that lands between a shell's
-    // fork and exec is lost, and then only the grace period's SIGKILL ends it,
-    // which `a_child_ignoring_sigterm_is_killed_after_the_grace_period` covers).
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
-    assert_eq!(first, "started\n");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let start = std::time::Instant::now();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = rest;
-    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    let (code, stdout, took) = sigterm_once_started(&test);
+    assert_eq!(code, Some(130), "{stdout}");
     assert!(stdout.contains("child-got-term"), "{stdout}");
     assert!(stdout.contains("deferred-after-signal"), "{stdout}");
-    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 /// A child that ignores SIGTERM (or was forked just after the signal) must not
@@ -481,34 +487,14 @@ fn a_child_ignoring_sigterm_is_killed_after_the_grace_period() {
               - "trap 'exit 143' TERM; sh -c 'trap \"\" TERM; echo $$ > lingering.pid; exec sleep 60' & while [ ! -s lingering.pid ]; do sleep 0.05; done; echo started; wait"
         "#,
     );
-    let mut child = test
-        .command()
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
-    assert_eq!(first, "started\n");
+    let (code, _, took) = sigterm_once_started(&test);
+    assert_eq!(code, Some(130));
+    assert!(took < Duration::from_secs(9), "took {took:?}");
     let lingering: i32 = std::fs::read_to_string(test.path().join("lingering.pid"))
         .unwrap()
         .trim()
         .parse()
         .unwrap();
-    let start = std::time::Instant::now();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
-    assert!(
-        start.elapsed() < Duration::from_secs(9),
-        "took {:?}",
-        start.elapsed()
-    );
     // Gone, or a zombie waiting for a reaper that is not ours; SIGKILL was sent
     // just before hoist exited, so give the kernel a moment to deliver it.
     let dead = || {
