@@ -63,6 +63,23 @@ impl Repo {
             .unwrap_or_else(|err| panic!("git {args:?} failed: {err}"))
     }
 
+    /// Feeds a `git fast-import` stream; panics when git fails.
+    fn fast_import(&self, stream: &str) {
+        use std::io::Write;
+        let mut child = self
+            .command(&["fast-import", "--quiet"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stream.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
     fn try_git(&self, args: &[&str]) -> Result<String, String> {
         let out = self.command(args).output().expect("git is installed");
         if out.status.success() {
@@ -268,19 +285,7 @@ fn large_packed_repository_gets_longer_abbreviations() {
     for i in 0..17_000 {
         input.push_str(&format!("blob\ndata {}\nblob {i:05}\n", 11));
     }
-    let mut child = repo
-        .command(&["fast-import", "--quiet"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    repo.fast_import(&input);
     // fast-import wrote them as a pack (a repack would drop them: unreachable)
     let d = repo.assert_describe_matches_git();
     assert_eq!(d.len(), 8, "{d}");
@@ -442,19 +447,7 @@ fn describe_is_fast_on_hundreds_of_commits() {
             );
         }
     }
-    let mut child = repo
-        .command(&["fast-import", "--quiet"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    repo.fast_import(&input);
     repo.git(&["reset", "-q", "--hard", "main"]);
     repo.assert_describe_matches_git();
     let start = std::time::Instant::now();
