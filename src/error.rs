@@ -89,9 +89,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("task `{task}`: variable `{var}`: command `{command}` failed with exit code {code}{}", if stderr.is_empty() { String::new() } else { format!("\n{stderr}") })]
+    #[error("{}variable `{var}`: command `{command}` failed with exit code {code}{}", task.as_ref().map(|t| format!("task `{t}`: ")).unwrap_or_default(), if stderr.is_empty() { String::new() } else { format!("\n{stderr}") })]
     ShVar {
-        task: String,
+        /// The task whose templates needed the variable (global vars too).
+        task: Option<String>,
         var: String,
         command: String,
         code: i32,
@@ -100,6 +101,12 @@ pub enum Error {
 
     #[error("interrupted")]
     Interrupted,
+
+    /// An evaluation needed git or a command where it may not have them
+    /// (see `vars::Effects`); its caller evaluates again where it may. Never
+    /// shown to a user.
+    #[error("evaluation postponed")]
+    Postponed,
 
     #[error("{}{error}", task.as_ref().map(|t| format!("task `{t}`: ")).unwrap_or_default())]
     Docker {
@@ -136,7 +143,9 @@ impl Error {
             Precondition { .. } => exit::PRECONDITION,
             CommandFailed { code, .. } => (*code).clamp(1, 255) as u8,
             CommandKilled { signal, .. } => (128 + *signal).clamp(1, 255) as u8,
-            ShVar { .. } | Spawn { .. } | Fingerprint { .. } | Io { .. } => exit::TASK_FAILED,
+            ShVar { .. } | Spawn { .. } | Fingerprint { .. } | Io { .. } | Postponed => {
+                exit::TASK_FAILED
+            }
             Interrupted => exit::INTERRUPTED,
             Docker { .. } => exit::DOCKER,
             Usage(_) => exit::USAGE,

@@ -239,3 +239,32 @@ impl<R: AsyncRead + Unpin> Pump<R> {
         }
     }
 }
+
+/// Runs an `sh:` var's command to completion and returns its trimmed stdout.
+/// Blocking: callers run it off the async runtime's thread.
+pub(crate) fn capture(
+    script: &str,
+    dir: &std::path::Path,
+    env: &[(String, String)],
+) -> std::result::Result<String, crate::vars::ShFailure> {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
+        }
+        Ok(out) => Err(crate::vars::ShFailure {
+            code: out.status.code().unwrap_or(1),
+            stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
+        }),
+        Err(e) => Err(crate::vars::ShFailure {
+            code: 127,
+            stderr: e.to_string(),
+        }),
+    }
+}

@@ -4,10 +4,9 @@
 
 use crate::error::{Error, Result};
 use crate::exec::{self, Exit, OutputMode, ProcessTable, ShellCommand, Sink};
-use crate::source::Origin;
 use crate::taskfile::{Call, RunPolicy, Step, Task, Text, VarMap};
 use crate::ui::Printer;
-use crate::vars::{Context, Scope};
+use crate::vars::{Context, Effects, Scope};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use indexmap::IndexMap;
@@ -133,13 +132,22 @@ impl Runner {
                 return Err(self.fail(error));
             };
             let canonical = canonical.to_owned();
-            let scope = self
-                .ctx
-                .scope_for_task(&canonical, task, call_vars)
-                .map_err(|e| self.fail(e))?;
-            let missing = scope
-                .missing(&task.value.requires)
-                .map_err(|e| self.fail(e))?;
+            let scope = {
+                let (ctx, name) = (self.ctx.clone(), canonical.clone());
+                evaluate(move |fx| {
+                    let task = &ctx.taskfile.tasks[name.as_str()];
+                    ctx.scope_for_task(&name, task, call_vars.clone(), fx)
+                })
+                .await
+                .map_err(|e| self.fail(e))?
+            };
+            let missing = {
+                let scope = scope.clone();
+                let required = task.value.requires.clone();
+                evaluate(move |fx| scope.missing(&required, fx))
+                    .await
+                    .map_err(|e| self.fail(e))?
+            };
             if !missing.is_empty() {
                 return Err(self.fail(Error::RequiredVars {
                     task: canonical,
@@ -164,6 +172,7 @@ impl Runner {
         for dep in &task.value.deps {
             let (name, vars) = self
                 .resolve_call(scope, &dep.value, &dep.referenced)
+                .await
                 .map_err(|e| self.fail(e))?;
             // Deps run once per invocation: per (name, vars), or once whatever the vars.
             let key = self
@@ -214,29 +223,19 @@ impl Runner {
     }
 
     /// A call's task name and its vars, evaluated in the caller's scope.
-    fn resolve_call(
+    async fn resolve_call(
         &self,
         scope: &Arc<Scope>,
         call: &Call,
         at: &Location,
     ) -> Result<(String, IndexMap<String, Value>)> {
-        let name = scope.render(&call.task, at, "task name")?;
-        let vars = self.eval_vars(scope, &call.vars, at)?;
-        Ok((name, vars))
-    }
-
-    fn eval_vars(
-        &self,
-        scope: &Arc<Scope>,
-        vars: &VarMap,
-        at: &Location,
-    ) -> Result<IndexMap<String, Value>> {
-        let mut out = IndexMap::new();
-        for (key, value) in vars {
-            let origin = self.ctx.taskfile.origin_of(value, at);
-            out.insert(key.clone(), scope.eval(&value.value, &origin, key)?);
-        }
-        Ok(out)
+        let (scope, task, vars, at) = (scope.clone(), call.task.clone(), call.vars.clone(), *at);
+        evaluate(move |fx| {
+            let name = scope.render(&task, &at, "task name", fx)?;
+            let vars = eval_vars(&scope, &vars, &at, fx)?;
+            Ok((name, vars))
+        })
+        .await
     }
 
     async fn run_body(
@@ -247,16 +246,21 @@ impl Runner {
         deferred: bool,
     ) -> Flow {
         let t = &task.value;
-        let label = match &t.label {
-            Some(label) => scope
-                .render(label, &task.referenced, "`label`")
-                .map_err(|e| self.fail(e))?,
-            None => name.to_owned(),
+        let (label, env, sink) = {
+            let (scope, name, mode) = (scope.clone(), name.to_owned(), self.options.output);
+            evaluate(move |fx| {
+                let task = &scope.context().taskfile.tasks[name.as_str()];
+                let label = match &task.value.label {
+                    Some(label) => scope.render(label, &task.referenced, "`label`", fx)?,
+                    None => name.clone(),
+                };
+                let env = command_env(&scope, task, fx)?;
+                let sink = sink_for(mode, &scope, task, &label, fx)?;
+                Ok((label, env, sink))
+            })
+            .await
+            .map_err(|e| self.fail(e))?
         };
-        let env = self.command_env(scope, task).map_err(|e| self.fail(e))?;
-        let sink = self
-            .sink_for(scope, task, &label)
-            .map_err(|e| self.fail(e))?;
         if !self.options.dry {
             self.check_preconditions(name, task, scope, &env).await?;
         }
@@ -368,7 +372,12 @@ impl Runner {
                 silent,
                 ignore_error,
             } => {
-                let script = scope.render(cmd, at, "command").map_err(|e| self.fail(e))?;
+                let script = {
+                    let (scope, cmd, at) = (scope.clone(), cmd.clone(), *at);
+                    evaluate(move |fx| scope.render_shell(&cmd, &at, "command", fx))
+                        .await
+                        .map_err(|e| self.fail(e))?
+                };
                 if !quiet && !silent || self.options.dry {
                     self.printer.status(label, script.trim_end());
                 }
@@ -426,6 +435,7 @@ impl Runner {
                 };
                 let (target, vars) = self
                     .resolve_call(scope, &call, at)
+                    .await
                     .map_err(|e| self.fail(e))?;
                 // A call runs every time unless its task says `run: once` or `when_changed`.
                 match self.once_key(&target, &vars) {
@@ -453,45 +463,6 @@ impl Runner {
         }
     }
 
-    /// Exported to commands: dotenv, then the file's `env`, then the task's.
-    fn command_env(
-        &self,
-        scope: &Arc<Scope>,
-        task: &Spanned<Task>,
-    ) -> Result<Vec<(String, String)>> {
-        let mut env: IndexMap<String, String> = self.ctx.dotenv().iter().cloned().collect();
-        let global = self.ctx.global();
-        for (key, value) in &self.ctx.taskfile.env {
-            let origin = self.ctx.taskfile.origin(&value.referenced);
-            env.insert(
-                key.clone(),
-                value_text(&global.eval(&value.value, &origin, key)?),
-            );
-        }
-        for (key, value) in &task.value.env {
-            let origin = self.ctx.taskfile.origin_of(value, &task.referenced);
-            env.insert(
-                key.clone(),
-                value_text(&scope.eval(&value.value, &origin, key)?),
-            );
-        }
-        Ok(env.into_iter().collect())
-    }
-
-    fn sink_for(&self, scope: &Arc<Scope>, task: &Spanned<Task>, label: &str) -> Result<Sink> {
-        Ok(match self.options.output {
-            OutputMode::Interleaved => Sink::Direct,
-            OutputMode::Prefixed => {
-                let prefix = match &task.value.prefix {
-                    Some(p) => scope.render(p, &task.referenced, "`prefix`")?,
-                    None => label.to_owned(),
-                };
-                Sink::Prefixed(prefix)
-            }
-            OutputMode::Group => Sink::Buffered(Arc::default()),
-        })
-    }
-
     fn flush_group(&self, label: &str, sink: &Sink) {
         let Sink::Buffered(buffer) = sink else { return };
         let lines = std::mem::take(&mut *buffer.lock().unwrap_or_else(|e| e.into_inner()));
@@ -513,14 +484,20 @@ impl Runner {
         env: &[(String, String)],
     ) -> Flow {
         for pre in &task.value.preconditions {
-            let script = scope
-                .render(&pre.value.sh, &pre.referenced, "precondition")
-                .map_err(|e| self.fail(e))?;
+            let script = {
+                let (scope, sh, at) = (scope.clone(), pre.value.sh.clone(), pre.referenced);
+                evaluate(move |fx| scope.render_shell(&sh, &at, "precondition", fx))
+                    .await
+                    .map_err(|e| self.fail(e))?
+            };
             if !self.quiet_check(&script, scope, env).await {
                 let message = match &pre.value.msg {
-                    Some(msg) => scope
-                        .render(msg, &pre.referenced, "precondition message")
-                        .map_err(|e| self.fail(e))?,
+                    Some(msg) => {
+                        let (scope, msg, at) = (scope.clone(), msg.clone(), pre.referenced);
+                        evaluate(move |fx| scope.render(&msg, &at, "precondition message", fx))
+                            .await
+                            .map_err(|e| self.fail(e))?
+                    }
                     None => format!("`{script}` failed"),
                 };
                 return Err(self.fail(Error::Precondition {
@@ -565,9 +542,12 @@ impl Runner {
             return Ok(Freshness::Run(None));
         }
         for check in &t.status {
-            let script = scope
-                .render(check, &task.referenced, "`status`")
-                .map_err(|e| self.fail(e))?;
+            let script = {
+                let (scope, check, at) = (scope.clone(), check.clone(), task.referenced);
+                evaluate(move |fx| scope.render_shell(&check, &at, "`status`", fx))
+                    .await
+                    .map_err(|e| self.fail(e))?
+            };
             if !self.quiet_check(&script, scope, env).await {
                 return Ok(Freshness::Run(None));
             }
@@ -575,13 +555,23 @@ impl Runner {
         if t.sources.is_empty() {
             return Ok(Freshness::UpToDate);
         }
-        let render_all = |list: &[Text], what: &str| -> Result<Vec<String>> {
-            list.iter()
-                .map(|s| scope.render(s, &task.referenced, what))
-                .collect()
+        let (sources, generates) = {
+            let (scope, name) = (scope.clone(), name.to_owned());
+            evaluate(move |fx| {
+                let task = &scope.context().taskfile.tasks[name.as_str()];
+                let render_all = |list: &[Text], what: &str| -> Result<Vec<String>> {
+                    list.iter()
+                        .map(|s| scope.render(s, &task.referenced, what, fx))
+                        .collect()
+                };
+                Ok((
+                    render_all(&task.value.sources, "`sources`")?,
+                    render_all(&task.value.generates, "`generates`")?,
+                ))
+            })
+            .await
+            .map_err(|e| self.fail(e))?
         };
-        let sources = render_all(&t.sources, "`sources`").map_err(|e| self.fail(e))?;
-        let generates = render_all(&t.generates, "`generates`").map_err(|e| self.fail(e))?;
         // One fingerprint per task instance: the same sources built with other
         // call vars (another GOOS, say) are not up to date.
         let state_key = instance_key(name, scope.call_vars());
@@ -622,10 +612,6 @@ impl Runner {
     pub(crate) fn record_failure(&self, error: Error) -> Failed {
         self.fail(error)
     }
-
-    pub(crate) fn origin(&self, value: &Text, fallback: &Location) -> Origin {
-        self.ctx.taskfile.origin_of(value, fallback)
-    }
 }
 
 /// What every step of one task run shares.
@@ -660,9 +646,82 @@ pub fn instance_key(name: &str, vars: &IndexMap<String, Value>) -> String {
 
 /// A variable's value as the text an environment variable holds.
 pub fn value_text(value: &Value) -> String {
-    if value.is_none() || value.is_undefined() {
-        String::new()
-    } else {
-        value.to_string()
+    crate::template::trust::text(value)
+}
+
+/// Evaluates templates on the runtime thread when that needs neither git nor
+/// a command, else on the blocking pool (an `sh:` var, the first git read),
+/// so that one task's `sh:` never stalls the other tasks and their output.
+pub(crate) async fn evaluate<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: Fn(Effects) -> Result<T> + Send + 'static,
+{
+    match f(Effects::None) {
+        Err(Error::Postponed) => tokio::task::spawn_blocking(move || f(Effects::All))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())),
+        other => other,
     }
+}
+
+fn eval_vars(
+    scope: &Arc<Scope>,
+    vars: &VarMap,
+    at: &Location,
+    fx: Effects,
+) -> Result<IndexMap<String, Value>> {
+    let taskfile = &scope.context().taskfile;
+    let mut out = IndexMap::new();
+    for (key, value) in vars {
+        let origin = taskfile.origin_of(value, at);
+        out.insert(key.clone(), scope.eval(&value.value, &origin, key, fx)?);
+    }
+    Ok(out)
+}
+
+/// Exported to commands: dotenv, then the file's `env`, then the task's.
+fn command_env(
+    scope: &Arc<Scope>,
+    task: &Spanned<Task>,
+    fx: Effects,
+) -> Result<Vec<(String, String)>> {
+    let ctx = scope.context();
+    let mut env: IndexMap<String, String> = ctx.dotenv().iter().cloned().collect();
+    let global = ctx.global();
+    for (key, value) in &ctx.taskfile.env {
+        let origin = ctx.taskfile.origin(&value.referenced);
+        env.insert(
+            key.clone(),
+            value_text(&global.eval(&value.value, &origin, key, fx)?),
+        );
+    }
+    for (key, value) in &task.value.env {
+        let origin = ctx.taskfile.origin_of(value, &task.referenced);
+        env.insert(
+            key.clone(),
+            value_text(&scope.eval(&value.value, &origin, key, fx)?),
+        );
+    }
+    Ok(env.into_iter().collect())
+}
+
+fn sink_for(
+    mode: OutputMode,
+    scope: &Arc<Scope>,
+    task: &Spanned<Task>,
+    label: &str,
+    fx: Effects,
+) -> Result<Sink> {
+    Ok(match mode {
+        OutputMode::Interleaved => Sink::Direct,
+        OutputMode::Prefixed => {
+            let prefix = match &task.value.prefix {
+                Some(p) => scope.render(p, &task.referenced, "`prefix`", fx)?,
+                None => label.to_owned(),
+            };
+            Sink::Prefixed(prefix)
+        }
+        OutputMode::Group => Sink::Buffered(Arc::default()),
+    })
 }

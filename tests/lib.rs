@@ -7,5 +7,6 @@ mod errors;
 mod git_vars;
 mod images;
 mod listing;
+mod quoting;
 mod running;
 mod variables;

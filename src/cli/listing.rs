@@ -126,7 +126,12 @@ fn is_secret_name(name: &str) -> bool {
 
 pub fn vars(ctx: &Arc<Context>, printer: &Printer, task: Option<&str>, json: bool) -> Result<()> {
     let scope = match task {
-        Some(name) => ctx.scope_for_task(name, &ctx.taskfile.tasks[name], Default::default())?,
+        Some(name) => ctx.scope_for_task(
+            name,
+            &ctx.taskfile.tasks[name],
+            Default::default(),
+            crate::vars::Effects::All,
+        )?,
         None => ctx.global(),
     };
     let resolved = scope.resolve_all()?;

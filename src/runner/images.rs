@@ -6,7 +6,7 @@ use crate::docker::{self, BuildSpec, ImageMetadata, PushSpec, Rendered, TagSpec}
 use crate::error::{Error, Result};
 use crate::exec::Sink;
 use crate::taskfile::{LatestPolicy, Step, Text};
-use crate::vars::Scope;
+use crate::vars::{Effects, Scope};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -59,8 +59,17 @@ impl ImageSteps {
         };
         let spec = match preflighted {
             Some(spec) => spec,
-            None => render(runner, task, scope, inner, &step.referenced)
-                .map_err(|e| runner.record_failure(e))?,
+            None => {
+                let (task, scope, inner, at) = (
+                    task.to_owned(),
+                    scope.clone(),
+                    inner.clone(),
+                    step.referenced,
+                );
+                super::evaluate(move |fx| render(&task, &scope, &inner, &at, fx))
+                    .await
+                    .map_err(|e| runner.record_failure(e))?
+            }
         };
         if runner.options().dry {
             let text = match &spec {
@@ -139,14 +148,18 @@ pub fn preflight(runner: &Arc<Runner>, roots: &[String]) -> Result<()> {
         }
         // The same scope (and directory) the task runs in; if it cannot be made
         // without call vars, the steps are checked when they run.
-        let Ok(scope) = runner
-            .context()
-            .scope_for_task(name, task, Default::default())
+        // It reads git but runs no command: an `sh:` var may need a dep's work.
+        let Ok(scope) =
+            runner
+                .context()
+                .scope_for_task(name, task, Default::default(), Effects::Git)
         else {
             continue;
         };
         for step in steps {
-            let Ok(spec) = render(runner, name, &scope, &step.value, &step.referenced) else {
+            // A step that cannot be rendered yet (it needs an `sh:` var) or
+            // fails to render is checked, and reported, when it runs.
+            let Ok(spec) = render(name, &scope, &step.value, &step.referenced, Effects::Git) else {
                 continue;
             };
             let planned = match &spec {
@@ -170,22 +183,23 @@ pub fn preflight(runner: &Arc<Runner>, roots: &[String]) -> Result<()> {
 }
 
 pub fn render(
-    runner: &Runner,
     task: &str,
     scope: &Arc<Scope>,
     step: &Step,
     at: &Location,
+    fx: Effects,
 ) -> Result<ImageSpec> {
+    let ctx = scope.context();
     let text = |t: &Text, what: &str| -> Result<Rendered> {
         Ok(Rendered {
-            value: scope.render(t, at, what)?,
+            value: scope.render(t, at, what, fx)?,
             template: t.value.clone(),
-            origin: runner.origin(t, at).to_string(),
+            origin: ctx.taskfile.origin_of(t, at).to_string(),
         })
     };
     let opt = |t: &Option<Text>, what: &str| -> Result<Option<String>> {
         t.as_ref()
-            .map(|t| scope.render(t, at, what))
+            .map(|t| scope.render(t, at, what, fx))
             .transpose()
             .map(|v| v.filter(|s| !s.is_empty()))
     };
@@ -193,7 +207,7 @@ pub fn render(
         let mut out = Vec::new();
         for t in list {
             let rendered = text(t, "image tag")?;
-            if rendered.value.trim() == "latest" && !keep_latest(scope, policy)? {
+            if rendered.value.trim() == "latest" && !keep_latest(scope, policy, fx)? {
                 continue;
             }
             out.push(rendered);
@@ -210,13 +224,13 @@ pub fn render(
                          what: &str|
              -> Result<Vec<(String, String)>> {
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), scope.render(v, at, what)?)))
+                    .map(|(k, v)| Ok((k.clone(), scope.render(v, at, what, fx)?)))
                     .collect()
             };
             let image = text(&b.image, "image")?;
             let lookup = |name: &str| -> Result<String> {
                 Ok(scope
-                    .lookup(name)?
+                    .lookup(name, fx)?
                     .map(|v| super::value_text(&v))
                     .unwrap_or_default())
             };
@@ -232,7 +246,7 @@ pub fn render(
                     version: lookup("VERSION")?,
                     revision: lookup("GIT_COMMIT")?,
                     created: lookup("BUILD_TIME")?,
-                    source: runner.context().git_remote_url(),
+                    source: ctx.git_remote_url(fx)?,
                     title: image.value.clone(),
                 },
                 image,
@@ -262,14 +276,14 @@ pub fn render(
 }
 
 /// The `latest` policy: `auto` keeps it for a release tag at HEAD or the default branch.
-fn keep_latest(scope: &Arc<Scope>, policy: LatestPolicy) -> Result<bool> {
+fn keep_latest(scope: &Arc<Scope>, policy: LatestPolicy, fx: Effects) -> Result<bool> {
     Ok(match policy {
         LatestPolicy::Always => true,
         LatestPolicy::Never => false,
         LatestPolicy::Auto => {
             let get = |n: &str| -> Result<String> {
                 Ok(scope
-                    .lookup(n)?
+                    .lookup(n, fx)?
                     .map(|v| super::value_text(&v))
                     .unwrap_or_default())
             };
@@ -279,7 +293,7 @@ fn keep_latest(scope: &Arc<Scope>, policy: LatestPolicy) -> Result<bool> {
                 .unwrap_or(&tag)
                 .starts_with(|c: char| c.is_ascii_digit());
             let branch = get("GIT_BRANCH")?;
-            let default = scope.context().git_default_branch();
+            let default = scope.context().git_default_branch(fx)?;
             is_release || (!branch.is_empty() && default.as_deref() == Some(branch.as_str()))
         }
     })

@@ -1,33 +1,79 @@
-//! hoist's own filters: `quote` for shell commands and `tag` for image tags.
+//! hoist's own filters, and trust kept through minijinja's.
 
-/// POSIX shell quoting: the value as one word, whatever it holds.
-pub fn quote(value: String) -> String {
-    if !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b))
-    {
-        return value;
-    }
-    format!("'{}'", value.replace('\'', r"'\''"))
+use super::trust;
+use minijinja::value::{Rest, Value};
+use minijinja::{Environment, State};
+
+/// POSIX shell quoting: the value as one word, whatever it holds. The result
+/// is final: it is never quoted again.
+pub fn quote(value: &Value) -> Value {
+    Value::from_safe_string(trust::shell_quote(&trust::text(value)))
 }
 
 /// Any string as a valid image tag: `feature/Containerise API` -> `feature-containerise-api`.
-pub fn tag(value: String) -> String {
-    sanitize_tag(&value)
+/// What it returns can hold nothing a shell reads.
+pub fn tag(value: String) -> Value {
+    Value::from_safe_string(crate::docker::reference::sanitize_tag(&value))
 }
 
-pub use crate::docker::reference::sanitize_tag;
+/// A filter argument that cannot make a trusted value dangerous: trusted, or
+/// text such as `'-'` or `'\n'` (arguments are mostly literals of the file,
+/// which minijinja cannot tell from values).
+fn harmless_argument(value: &Value) -> bool {
+    let text = trust::text(value);
+    trust::is_trusted(value) || trust::is_shell_safe(&text) || text.chars().all(char::is_whitespace)
+}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `join`, aware of trust: in a shell command each untrusted item is quoted
+/// on its own, so `{{ FILES | join(' ') }}` is still several words. (minijinja's
+/// own would quote the separator, a literal it cannot tell from a value.)
+pub fn join(
+    state: &State,
+    value: &Value,
+    separator: Option<String>,
+) -> Result<Value, minijinja::Error> {
+    let separator = separator.unwrap_or_default();
+    let shell = matches!(state.auto_escape(), minijinja::AutoEscape::Custom(_));
+    let items: Vec<Value> = value.try_iter()?.collect();
+    let all_trusted = items.iter().all(trust::is_trusted);
+    let text = items
+        .iter()
+        .map(|item| match shell && !trust::is_trusted(item) {
+            true => trust::shell_quote(&trust::text(item)),
+            false => trust::text(item),
+        })
+        .collect::<Vec<_>>()
+        .join(&separator);
+    Ok(match shell || all_trusted {
+        true => Value::from_safe_string(text),
+        false => Value::from(text),
+    })
+}
 
-    #[test]
-    fn quoting() {
-        assert_eq!(quote("plain".into()), "plain");
-        assert_eq!(quote("".into()), "''");
-        assert_eq!(quote("a b".into()), "'a b'");
-        assert_eq!(quote("$HOME".into()), "'$HOME'");
+/// minijinja's string and list filters return plain strings, which would make
+/// `{{ FLAGS | trim }}` of the file's own `FLAGS` count as untrusted and lose
+/// its word splitting. Each is wrapped: the result is trusted when the value
+/// and every argument were.
+pub fn keep_trust(env: &mut Environment<'static>) {
+    macro_rules! wrap {
+        ($($name:ident),* $(,)?) => {$(
+            let inner = Value::from_function(minijinja::filters::$name);
+            env.add_filter(
+                stringify!($name),
+                move |state: &mut State, value: Value, rest: Rest<Value>| -> Result<Value, minijinja::Error> {
+                    let all_trusted = trust::is_trusted(&value) && rest.iter().all(harmless_argument);
+                    let mut args = Vec::with_capacity(rest.len() + 1);
+                    args.push(value);
+                    args.extend(rest.0);
+                    let result = inner.call(state, &args)?;
+                    Ok(if all_trusted { trust::trusted(result) } else { result })
+                },
+            );
+        )*};
     }
+    env.add_filter("join", join);
+    wrap!(
+        lower, upper, title, capitalize, trim, replace, default, first, last, string, split,
+        reverse, sort, unique, list, indent, lines,
+    );
 }

@@ -1,11 +1,41 @@
-//! The template layer. hoist files are minijinja; the `Syntax` seam in the
-//! task file lets a Go-template front end (go-task's `{{.VAR}}`) plug in here
-//! without touching variables or the runner.
+//! The template layer: minijinja, rendering either for a shell command (where
+//! untrusted values are quoted, see [`trust`]) or as plain text.
 
 pub mod filters;
+pub mod trust;
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use std::ops::Range;
+
+/// Where rendered text goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A shell command line: untrusted values arrive as one inert word.
+    Shell,
+    /// Anything else (image refs, paths, env values): values as they are.
+    Plain,
+}
+
+impl Target {
+    fn template_name(self) -> &'static str {
+        match self {
+            Target::Shell => "shell",
+            Target::Plain => "plain",
+        }
+    }
+}
+
+/// A rendered template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub text: String,
+    /// An untrusted value that a shell would read (`$`, `;`, spaces, ...)
+    /// went into the text as it was (only for [`Target::Plain`]).
+    pub tainted: bool,
+}
+
+/// Set while rendering when an untrusted value went in unquoted.
+struct Tainted;
 
 /// True when a string needs the template engine at all. Most values are plain
 /// text; skipping the engine for them keeps `--list` and `--dry` fast.
@@ -51,27 +81,48 @@ impl Engine {
         {
             env.set_syntax(syntax);
         }
-        // Values end up in shell commands: `true`/`false` and an empty none, not Python's spelling.
+        env.set_auto_escape_callback(|name| match name {
+            "shell" => AutoEscape::Custom("shell".into()),
+            _ => AutoEscape::None,
+        });
         env.set_formatter(|out, state, value| {
-            if value.kind() == minijinja::value::ValueKind::Bool {
-                let text = if value.is_true() { "true" } else { "false" };
-                out.write_str(text)
-                    .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write"))
-            } else if value.is_none() {
-                Ok(())
+            let text = trust::text(value);
+            let write_failed =
+                |_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write");
+            if trust::is_trusted(value) || trust::is_shell_safe(&text) || text.is_empty() {
+                return out.write_str(&text).map_err(write_failed);
+            }
+            if matches!(state.auto_escape(), AutoEscape::Custom(_)) {
+                out.write_str(&trust::shell_quote(&text))
+                    .map_err(write_failed)
             } else {
-                minijinja::escape_formatter(out, state, value)
+                state.get_or_insert_extension(Tainted);
+                out.write_str(&text).map_err(write_failed)
             }
         });
         env.add_filter("quote", filters::quote);
         env.add_filter("tag", filters::tag);
+        filters::keep_trust(&mut env);
         Engine { env }
     }
 
-    pub fn render(&self, source: &str, ctx: Value) -> Result<String, TemplateError> {
-        self.env
-            .render_str(source, ctx)
-            .map_err(|e| convert(source, &e))
+    pub fn render(
+        &self,
+        source: &str,
+        ctx: Value,
+        target: Target,
+    ) -> Result<Rendered, TemplateError> {
+        let convert = |e: minijinja::Error| convert(source, &e);
+        let template = self
+            .env
+            .template_from_named_str(target.template_name(), source)
+            .map_err(convert)?;
+        let captured = template.render_captured(ctx).map_err(convert)?;
+        let tainted = captured.state().get_extension::<Tainted>().is_some();
+        Ok(Rendered {
+            text: captured.into_output(),
+            tainted,
+        })
     }
 }
 
@@ -110,11 +161,15 @@ fn undefined_name(expr: &str) -> String {
 mod tests {
     use super::*;
 
+    fn plain(engine: &Engine, source: &str, ctx: Value) -> String {
+        engine.render(source, ctx, Target::Plain).unwrap().text
+    }
+
     #[test]
     fn undefined_variable_is_named() {
         let engine = Engine::new();
         let err = engine
-            .render("x {{ VERSIO }} y", Value::from(()))
+            .render("x {{ VERSIO }} y", Value::from(()), Target::Plain)
             .unwrap_err();
         assert_eq!(err.undefined.as_deref(), Some("VERSIO"));
         assert_eq!(err.range, Some(5..11));
@@ -124,7 +179,7 @@ mod tests {
     fn filters_users_need() {
         let engine = Engine::new();
         let ctx = minijinja::context! { B => "feature/Containerise API", L => vec!["a", "b"] };
-        let render = |s: &str| engine.render(s, ctx.clone()).unwrap();
+        let render = |s: &str| plain(&engine, s, ctx.clone());
         assert_eq!(render("{{ B | tag }}"), "feature-containerise-api");
         assert_eq!(
             render("{{ B | lower | replace('/', '_') }}"),
@@ -141,9 +196,67 @@ mod tests {
     #[test]
     fn syntax_error_has_a_range() {
         let err = Engine::new()
-            .render("{{ a + }}", Value::from(()))
+            .render("{{ a + }}", Value::from(()), Target::Plain)
             .unwrap_err();
         assert!(err.message.contains("syntax error"), "{}", err.message);
         assert!(err.range.is_some());
+    }
+
+    #[test]
+    fn untrusted_values_are_one_word_in_shell_commands() {
+        let engine = Engine::new();
+        let ctx = minijinja::context! {
+            BRANCH => "feat/$(touch${IFS}PWNED)",
+            SAFE_BRANCH => "feature/x",
+            FLAGS => trust::trusted(Value::from("-v -race")),
+            LIST => trust::trusted(Value::from(vec!["a b", "c"])),
+        };
+        let shell = |s: &str| engine.render(s, ctx.clone(), Target::Shell).unwrap().text;
+        assert_eq!(
+            shell("echo {{ BRANCH }}"),
+            "echo 'feat/$(touch${IFS}PWNED)'"
+        );
+        assert_eq!(shell("echo {{ SAFE_BRANCH }}"), "echo feature/x");
+        assert_eq!(shell("go test {{ FLAGS }}"), "go test -v -race");
+        // Already quoted: never twice.
+        assert_eq!(
+            shell("echo {{ BRANCH | quote }}"),
+            "echo 'feat/$(touch${IFS}PWNED)'"
+        );
+        // The explicit opt-out.
+        assert_eq!(
+            shell("echo {{ BRANCH | safe }}"),
+            "echo feat/$(touch${IFS}PWNED)"
+        );
+        // Filters keep the trust of what they were given, and lose it with untrusted input.
+        assert_eq!(shell("go test {{ FLAGS | trim }}"), "go test -v -race");
+        assert_eq!(shell("go test {{ FLAGS | title }}"), "go test -V -Race");
+        assert_eq!(
+            shell("go test {{ FLAGS | replace('-v', '-x') }}"),
+            "go test -x -race"
+        );
+        assert_eq!(shell("{{ LIST | join(' ') }}"), "a b c");
+        assert_eq!(shell("{{ BRANCH | upper }}"), "'FEAT/$(TOUCH${IFS}PWNED)'");
+        assert_eq!(
+            shell("{{ BRANCH | replace('x', 'y') }}"),
+            "'feat/$(touch${IFS}PWNED)'"
+        );
+        assert_eq!(
+            shell("{{ [BRANCH] | join(' ') }}"),
+            "'feat/$(touch${IFS}PWNED)'"
+        );
+        assert_eq!(shell("{{ BRANCH | tag }}"), "feat-touch-ifs-pwned");
+        // Plain text takes values as they are, and says when one would need quoting.
+        let plain = engine
+            .render("x:{{ BRANCH }}", ctx.clone(), Target::Plain)
+            .unwrap();
+        assert_eq!(plain.text, "x:feat/$(touch${IFS}PWNED)");
+        assert!(plain.tainted);
+        assert!(
+            !engine
+                .render("x:{{ SAFE_BRANCH }}", ctx.clone(), Target::Plain)
+                .unwrap()
+                .tainted
+        );
     }
 }

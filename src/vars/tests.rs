@@ -1,4 +1,6 @@
 use super::*;
+use crate::taskfile::Taskfile;
+use crate::ui::Printer;
 
 fn context(yaml: &str, cli: &[(&str, &str)]) -> Arc<Context> {
     let dir = tempfile::tempdir().unwrap().keep();
@@ -18,7 +20,11 @@ fn context(yaml: &str, cli: &[(&str, &str)]) -> Arc<Context> {
 }
 
 fn get(scope: &Arc<Scope>, name: &str) -> String {
-    scope.lookup(name).unwrap().unwrap().to_string()
+    scope
+        .lookup(name, Effects::All)
+        .unwrap()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -60,7 +66,7 @@ fn task_var_can_extend_the_global_of_the_same_name() {
 #[test]
 fn cycle_is_reported_with_its_path() {
     let ctx = context("vars:\n  A: \"{{ B }}\"\n  B: \"{{ A }}\"\n", &[]);
-    let err = ctx.global().lookup("A").unwrap_err();
+    let err = ctx.global().lookup("A", Effects::All).unwrap_err();
     assert!(
         err.to_string().contains("variable cycle: A -> B -> A"),
         "{err}"
@@ -70,7 +76,7 @@ fn cycle_is_reported_with_its_path() {
 #[test]
 fn undefined_variable_names_var_and_position() {
     let ctx = context("vars:\n  NAME: app\n  URI: \"x/{{ NAEM }}\"\n", &[]);
-    let err = ctx.global().lookup("URI").unwrap_err();
+    let err = ctx.global().lookup("URI", Effects::All).unwrap_err();
     let Error::Template {
         origin,
         message,
@@ -106,7 +112,7 @@ fn failing_sh_var_is_an_error_with_stderr() {
         "vars:\n  X: {sh: \"echo oops >&2; exit 3\"}\n  Y: \"{{ X }}\"\n",
         &[],
     );
-    let err = ctx.global().lookup("Y").unwrap_err();
+    let err = ctx.global().lookup("Y", Effects::All).unwrap_err();
     let Error::ShVar {
         code, stderr, var, ..
     } = &err
@@ -134,7 +140,57 @@ fn missing_required() {
     let ctx = context("vars: {E: \"\", S: set}\n", &[]);
     let missing = ctx
         .global()
-        .missing(&["E".into(), "S".into(), "U".into()])
+        .missing(&["E".into(), "S".into(), "U".into()], Effects::All)
         .unwrap();
     assert_eq!(missing, ["E", "U"]);
+}
+
+#[test]
+fn evaluation_without_effects_is_postponed_and_caches_no_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.txt");
+    let yaml = format!("vars:\n  V: {{sh: \"cat {}\"}}\n", file.display());
+    let ctx = context(&yaml, &[]);
+    let global = ctx.global();
+    // The runtime thread and the pre-flight run no command.
+    assert!(matches!(
+        global.lookup("V", Effects::None),
+        Err(Error::Postponed)
+    ));
+    assert!(matches!(
+        global.lookup("V", Effects::Git),
+        Err(Error::Postponed)
+    ));
+    // A failure is not kept: once a dep has written the file, it succeeds.
+    assert!(matches!(
+        global.lookup("V", Effects::All),
+        Err(Error::ShVar { .. })
+    ));
+    std::fs::write(&file, "1.2.3\n").unwrap();
+    assert_eq!(get(&global, "V"), "1.2.3");
+    // And once known, it needs no effects at all.
+    assert_eq!(
+        global
+            .lookup("V", Effects::None)
+            .unwrap()
+            .unwrap()
+            .to_string(),
+        "1.2.3"
+    );
+}
+
+#[test]
+fn file_values_are_trusted_unless_built_from_untrusted_text() {
+    std::env::set_var("HOIST_UNIT_HOSTILE", "x;touch PWNED");
+    let ctx = context(
+        "vars:\n  FLAGS: -v -race\n  IMG: \"app:{{ env.HOIST_UNIT_HOSTILE }}\"\n  SAFE: \"app:{{ env.HOIST_UNIT_UNSET | default('v1') }}\"\n",
+        &[("CLI", "a b")],
+    );
+    let global = ctx.global();
+    let value = |n: &str| global.lookup(n, Effects::All).unwrap().unwrap();
+    assert!(value("FLAGS").is_safe());
+    assert!(value("CLI").is_safe());
+    assert!(value("SAFE").is_safe());
+    assert!(!value("IMG").is_safe());
+    assert_eq!(value("IMG").to_string(), "app:x;touch PWNED");
 }
