@@ -68,8 +68,13 @@ impl Runner {
     }
 
     /// Runs the requested tasks (canonical names); sequentially unless `--parallel`.
-    pub async fn run(self: &Arc<Self>, roots: Vec<String>) -> Result<()> {
-        images::preflight(self, &roots)?;
+    /// `graph` is the one the CLI checked for cycles and unknown names.
+    pub async fn run(
+        self: &Arc<Self>,
+        roots: Vec<String>,
+        graph: &crate::graph::Graph,
+    ) -> Result<()> {
+        images::preflight(self, graph)?;
         if self.options.parallel {
             let runs = roots
                 .into_iter()

@@ -3,6 +3,8 @@
 
 mod common;
 
+mod cli;
+
 mod errors;
 mod git_vars;
 mod images;

@@ -1,117 +1,25 @@
-//! The command line: arguments in two phases (raw flags, then a resolved
-//! invocation), the listing/introspection modes, and `run`, the entry point.
+//! The command line: arguments in two phases (raw clap flags in
+//! [`arguments`], then one resolved [`invocation::Invocation`]), the listing
+//! and introspection modes, and `run`, the entry point.
+
+mod arguments;
+mod invocation;
+pub mod listing;
 
 use crate::error::{exit, Error, Report, Result};
 use crate::exec::OutputMode;
 use crate::graph::Graph;
 use crate::runner::{Options, Runner};
 use crate::taskfile::Taskfile;
-use crate::ui::{CiKind, ColorChoice, Printer};
+use crate::ui::{CiKind, Printer};
 use crate::vars::Context;
+use arguments::{Arguments, GraphFormat};
 use clap::{CommandFactory, Parser, ValueEnum};
-use indexmap::IndexMap;
+use invocation::{Invocation, Mode, RunFlags};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-/// Flags match go-task's where they overlap, so scripts can switch.
-#[derive(Debug, Parser)]
-#[command(
-    name = "hoist",
-    version,
-    about = "A build task runner for Go-service container pipelines",
-    override_usage = "hoist [OPTIONS] [TASK...] [NAME=VALUE...] [-- ARGS...]",
-    after_help = "With no task, runs `default`. NAME=VALUE sets a variable for the whole run; \
-                  what follows `--` is available as CLI_ARGS."
-)]
-pub struct Arguments {
-    /// Tasks to run, and NAME=VALUE variables.
-    #[arg(value_name = "TASK|NAME=VALUE")]
-    pub targets: Vec<String>,
-
-    /// Passed to tasks as the CLI_ARGS variable.
-    #[arg(last = true, value_name = "ARGS")]
-    pub cli_args: Vec<String>,
-
-    /// List tasks that have a description.
-    #[arg(short = 'l', long)]
-    pub list: bool,
-
-    /// List all tasks, with or without a description.
-    #[arg(short = 'a', long = "list-all")]
-    pub list_all: bool,
-
-    /// Print what would run, fully rendered, and run nothing.
-    #[arg(short = 'n', long)]
-    pub dry: bool,
-
-    /// Run tasks even when they are up to date.
-    #[arg(short = 'f', long)]
-    pub force: bool,
-
-    /// Print only errors and the commands' own output.
-    #[arg(short = 's', long)]
-    pub silent: bool,
-
-    /// Say why tasks run or are skipped.
-    #[arg(short = 'v', long)]
-    pub verbose: bool,
-
-    /// Run from this directory (the task file is searched from here).
-    #[arg(short = 'd', long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-
-    /// Use this task file.
-    #[arg(short = 't', long, value_name = "FILE")]
-    pub taskfile: Option<PathBuf>,
-
-    /// Run the given tasks in parallel.
-    #[arg(short = 'p', long)]
-    pub parallel: bool,
-
-    /// How many commands may run at once (default: number of CPUs).
-    #[arg(short = 'C', long, value_name = "N")]
-    pub concurrency: Option<usize>,
-
-    /// Show a task's summary instead of running it.
-    #[arg(long)]
-    pub summary: bool,
-
-    /// How command output is shown.
-    #[arg(short = 'o', long, value_enum, value_name = "MODE")]
-    pub output: Option<OutputMode>,
-
-    /// When to use colour (NO_COLOR is honoured by `auto`).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
-
-    /// Print the resolved variables (of a task, if one is given).
-    #[arg(long)]
-    pub vars: bool,
-
-    /// With --vars or --list: machine-readable JSON.
-    #[arg(long)]
-    pub json: bool,
-
-    /// Print the dependency graph of the given tasks (all when none).
-    #[arg(long, value_enum, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "mermaid")]
-    pub graph: Option<GraphFormat>,
-
-    /// Print a shell completion script.
-    #[arg(long, value_enum, value_name = "SHELL")]
-    pub completion: Option<clap_complete::Shell>,
-
-    /// Write a starter hoist.yml in the current directory.
-    #[arg(long)]
-    pub init: bool,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum GraphFormat {
-    Mermaid,
-    Dot,
-}
 
 /// The entry point: parses `args`, does the work, returns the exit code.
 pub fn run<I, T>(args: I) -> ExitCode
@@ -131,7 +39,8 @@ where
         arguments.verbose,
         arguments.color,
     ));
-    match execute(arguments, printer.clone()) {
+    let result = Invocation::resolve(arguments).and_then(|inv| execute(inv, printer.clone()));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // A failing command has already shown its output; say which and pass its code on.
@@ -141,104 +50,92 @@ where
     }
 }
 
-/// Splits positionals into task names and NAME=VALUE variables.
-fn split_targets(targets: &[String]) -> (Vec<String>, IndexMap<String, String>) {
-    let mut tasks = Vec::new();
-    let mut vars = IndexMap::new();
-    for target in targets {
-        match target.split_once('=') {
-            Some((name, value)) if is_identifier(name) => {
-                vars.insert(name.to_owned(), value.to_owned());
-            }
-            _ => tasks.push(target.clone()),
-        }
-    }
-    (tasks, vars)
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
-    if let Some(shell) = arguments.completion {
+fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
+    if let Mode::Completion(shell) = inv.mode {
         let mut command = Arguments::command();
         let mut out = Vec::new();
         clap_complete::generate(shell, &mut command, "hoist", &mut out);
         printer.stdout(&String::from_utf8_lossy(&out));
         return Ok(());
     }
-    if let Some(dir) = &arguments.dir {
+    if let Some(dir) = &inv.dir {
         std::env::set_current_dir(dir)
             .map_err(|e| Error::io(format!("cannot enter {}", dir.display()), e))?;
     }
-    if arguments.init {
+    if let Mode::Init = inv.mode {
         return init(&printer);
     }
-    let path = match &arguments.taskfile {
+    let path = match &inv.taskfile {
         Some(path) => path.clone(),
         None => Taskfile::discover(
             &std::env::current_dir().map_err(|e| Error::io("current directory", e))?,
         )?,
     };
     let taskfile = Arc::new(Taskfile::load(&path)?);
-    let (tasks, cli_vars) = split_targets(&arguments.targets);
+    if let Mode::List { all, json } = inv.mode {
+        return listing::list(&taskfile, &printer, all, json);
+    }
+    let context = || {
+        Context::new(
+            taskfile.clone(),
+            printer.clone(),
+            inv.cli_vars.clone(),
+            inv.cli_args.clone(),
+        )
+    };
+    match &inv.mode {
+        Mode::Graph(format) => {
+            let roots = match inv.tasks.is_empty() {
+                true => taskfile.tasks.keys().cloned().collect(),
+                false => resolve_roots(&taskfile, &inv.tasks)?,
+            };
+            let graph = Graph::build(&taskfile, &roots)?;
+            printer.stdout(&match format {
+                GraphFormat::Mermaid => graph.mermaid(),
+                GraphFormat::Dot => graph.dot(),
+            });
+            Ok(())
+        }
+        Mode::Vars { json } => {
+            let task = match inv.tasks.is_empty() {
+                true => None,
+                false => resolve_roots(&taskfile, &inv.tasks)?.into_iter().next(),
+            };
+            listing::vars(&context()?, &printer, task.as_deref(), *json)
+        }
+        Mode::Summary => {
+            listing::summary(&taskfile, &printer, &resolve_roots(&taskfile, &inv.tasks)?)
+        }
+        Mode::Run(flags) => {
+            let roots = resolve_roots(&taskfile, &inv.tasks)?;
+            run_tasks(context()?, flags, roots, &printer)
+        }
+        Mode::Completion(_) | Mode::Init | Mode::List { .. } => unreachable!("handled above"),
+    }
+}
 
-    if arguments.list || arguments.list_all {
-        return crate::cli::listing::list(&taskfile, &printer, arguments.list_all, arguments.json);
-    }
-
-    let ctx = Context::new(
-        taskfile.clone(),
-        printer.clone(),
-        cli_vars,
-        arguments.cli_args.join(" "),
-    )?;
-    if let Some(format) = arguments.graph {
-        let roots = if tasks.is_empty() {
-            taskfile.tasks.keys().cloned().collect()
-        } else {
-            resolve_roots(&taskfile, &tasks)?
-        };
-        let graph = Graph::build(&taskfile, &roots)?;
-        printer.stdout(&match format {
-            GraphFormat::Mermaid => graph.mermaid(),
-            GraphFormat::Dot => graph.dot(),
-        });
-        return Ok(());
-    }
-    if arguments.vars {
-        let task = match tasks.is_empty() {
-            true => None,
-            false => resolve_roots(&taskfile, &tasks)?.into_iter().next(),
-        };
-        return listing::vars(&ctx, &printer, task.as_deref(), arguments.json);
-    }
-    let roots = resolve_roots(&taskfile, &tasks)?;
-    if arguments.summary {
-        return listing::summary(&taskfile, &printer, &roots);
-    }
-
-    Graph::build(&taskfile, &roots)?;
-    let output = arguments
+fn run_tasks(
+    ctx: Arc<Context>,
+    flags: &RunFlags,
+    roots: Vec<String>,
+    printer: &Printer,
+) -> Result<()> {
+    let graph = Graph::build(&ctx.taskfile, &roots)?;
+    let output = flags
         .output
-        .or_else(|| file_output(&taskfile))
+        .or_else(|| file_output(&ctx.taskfile))
         .unwrap_or(match printer.ci {
             CiKind::GithubActions | CiKind::GitlabCi => OutputMode::Group,
             _ => OutputMode::Interleaved,
         });
     let options = Options {
-        dry: arguments.dry,
-        force: arguments.force,
-        silent: arguments.silent,
-        parallel: arguments.parallel,
+        dry: flags.dry,
+        force: flags.force,
+        silent: printer.silent,
+        parallel: flags.parallel,
         // A dry run prints in one fixed order and needs no CPU count (which
         // means reading cgroup limits through /proc/self/mountinfo).
-        concurrency: match (arguments.concurrency, arguments.dry) {
+        concurrency: match (flags.concurrency, flags.dry) {
             (Some(concurrency), _) => concurrency,
             (None, true) => 1,
             (None, false) => num_cpus::get(),
@@ -247,6 +144,7 @@ fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
     };
     // One thread drives everything: commands are child processes and the engine
     // is I/O, so parallel tasks need no worker threads (and start faster).
+    // What blocks (sh: vars, git, hashing) goes to tokio's blocking pool.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -258,7 +156,7 @@ fn execute(arguments: Arguments, printer: Arc<Printer>) -> Result<()> {
         if !dry {
             spawn_signal_forwarding(&runner);
         }
-        runner.run(roots).await
+        runner.run(roots, &graph).await
     })
 }
 
@@ -328,5 +226,3 @@ fn init(printer: &Printer) -> Result<()> {
     printer.stdout("created hoist.yml\n");
     Ok(())
 }
-
-pub mod listing;

@@ -133,9 +133,8 @@ impl ImageSteps {
 /// Checks every image step the run can reach before anything runs, so that an
 /// invalid tag or repository fails before a build starts or a tag is pushed.
 /// Steps whose templates need call vars are checked when they run instead.
-pub fn preflight(runner: &Arc<Runner>, roots: &[String]) -> Result<()> {
+pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()> {
     let taskfile = &runner.context().taskfile;
-    let graph = crate::graph::Graph::build(taskfile, roots)?;
     for name in graph.edges.keys() {
         let Some((_, task)) = taskfile.find(name) else {
             continue;
