@@ -268,3 +268,20 @@ pub(crate) fn capture(
         }),
     }
 }
+
+/// Runs a check (`status`, `preconditions`) with its output discarded; true
+/// when it succeeds.
+pub(crate) async fn check(script: &str, dir: &std::path::Path, env: &[(String, String)]) -> bool {
+    let status = Command::new("sh")
+        .arg("-e")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
+    status.is_ok_and(|s| s.success())
+}

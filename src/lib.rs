@@ -11,6 +11,7 @@ pub mod exec;
 pub mod fingerprint;
 pub mod git;
 pub mod graph;
+pub mod reference;
 pub mod runner;
 pub mod source;
 pub mod taskfile;

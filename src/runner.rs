@@ -495,7 +495,7 @@ impl Runner {
                     .await
                     .map_err(|e| self.fail(e))?
             };
-            if !self.quiet_check(&script, scope, env).await {
+            if !exec::check(&script, scope.dir(), env).await {
                 let message = match &pre.value.msg {
                     Some(msg) => {
                         let (scope, msg, at) = (scope.clone(), msg.clone(), pre.referenced);
@@ -512,27 +512,6 @@ impl Runner {
             }
         }
         Ok(())
-    }
-
-    /// Runs a check command with its output discarded; true when it succeeds.
-    async fn quiet_check(
-        &self,
-        script: &str,
-        scope: &Arc<Scope>,
-        env: &[(String, String)],
-    ) -> bool {
-        let status = tokio::process::Command::new("sh")
-            .arg("-e")
-            .arg("-c")
-            .arg(script)
-            .current_dir(scope.dir())
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .await;
-        status.is_ok_and(|s| s.success())
     }
 
     async fn up_to_date(
@@ -553,7 +532,7 @@ impl Runner {
                     .await
                     .map_err(|e| self.fail(e))?
             };
-            if !self.quiet_check(&script, scope, env).await {
+            if !exec::check(&script, scope.dir(), env).await {
                 return Ok(Freshness::Run(None));
             }
         }

@@ -11,7 +11,8 @@ mod describe;
 mod engine;
 pub mod ignore;
 mod push;
-pub mod reference;
+// The naming rules are pure and shared with templates (the `tag` filter).
+pub(crate) use crate::reference;
 
 pub use auth::{credentials_for, Credentials, PASSWORD_VAR, USER_VAR};
 pub use build::{build, plan_build, BuildReport};

@@ -13,7 +13,7 @@ pub fn quote(value: &Value) -> Value {
 /// Any string as a valid image tag: `feature/Containerise API` -> `feature-containerise-api`.
 /// What it returns can hold nothing a shell reads.
 pub fn tag(value: String) -> Value {
-    Value::from_safe_string(crate::docker::reference::sanitize_tag(&value))
+    Value::from_safe_string(crate::reference::sanitize_tag(&value))
 }
 
 /// A filter argument that cannot make a trusted value dangerous: trusted, or
