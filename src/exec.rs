@@ -165,7 +165,7 @@ pub async fn run(
 }
 
 /// Resolves when the run is cancelled; never, if nobody can cancel any more.
-async fn cancelled(cancel: &mut watch::Receiver<bool>) {
+pub(crate) async fn cancelled(cancel: &mut watch::Receiver<bool>) {
     if cancel.wait_for(|c| *c).await.is_err() {
         std::future::pending::<()>().await;
     }

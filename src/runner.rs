@@ -462,7 +462,7 @@ impl Runner {
             }
             Step::Build(_) | Step::Push(_) | Step::Tag(_) => {
                 self.images
-                    .run(self, name, label, scope, step, inner, quiet, sink)
+                    .run(self, name, label, scope, step, inner, quiet, sink, cancel)
                     .await
             }
         }

@@ -510,3 +510,288 @@ fn engine_over_tcp_with_tls() {
         .success()
         .stderr_has("hoist: [b] built hoist-tls-engine:v1");
 }
+
+/// Removes local images when a test ends, passed or not.
+struct LocalImages(Vec<String>);
+
+impl Drop for LocalImages {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["rmi", "-f"])
+            .args(&self.0)
+            .output();
+    }
+}
+
+/// Containers, running or not, whose command line holds `text`.
+fn containers_of(text: &str) -> Vec<String> {
+    docker(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--format",
+        "{{.ID}} {{.Status}} {{.Command}}",
+    ])
+    .lines()
+    .filter(|line| line.contains(text))
+    .map(str::to_owned)
+    .collect()
+}
+
+/// Ctrl-C or SIGTERM while a `RUN sleep 60` runs: hoist stops the build on the
+/// engine and exits 130 at once, and no container of that build is left.
+#[test]
+fn interrupting_a_build_stops_it_on_the_engine() {
+    if services().is_none() {
+        return;
+    }
+    use nix::sys::signal::Signal;
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        let marker = unique("sleeping");
+        let image = unique("hoist-interrupted");
+        let _images = LocalImages(vec![format!("{image}:latest")]);
+        let test = Test::new()
+            .file(
+                "Dockerfile",
+                &format!("FROM hoist-test/busybox:latest\nRUN printf 'started %s\\n' {marker} && sleep 60\n"),
+            )
+            .hoist_yml(&format!(
+                "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}}}\n"
+            ))
+            .args(&["b"]);
+        let started = format!("[b] started {marker}");
+        let out = crate::common::signal_once_printed(&test, |line| line == started, signal);
+        eprintln!(
+            "{signal}: exit {:?} {} ms after the signal",
+            out.status,
+            out.took.as_millis()
+        );
+        let context = format!(
+            "{signal}\n--- stdout\n{}\n--- stderr\n{}",
+            out.stdout, out.stderr
+        );
+        assert_eq!(out.status, Some(130), "{context}");
+        assert!(
+            out.took < std::time::Duration::from_secs(3),
+            "took {:?}: {context}",
+            out.took
+        );
+        let container = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("[b]  ---> Running in "))
+            .unwrap_or_else(|| panic!("no build container in the output: {context}"));
+        assert!(
+            out.stderr.contains(&format!(
+                "warning: task `b`: building `{image}:latest` interrupted at `Step 2/"
+            )) && out.stderr.contains(" : RUN printf 'started %s\\n' ")
+                && out.stderr.contains(&format!(
+                    "the engine stopped the build and its container {container} is removed"
+                )),
+            "{context}"
+        );
+        assert!(out.stderr.ends_with("error: interrupted\n"), "{context}");
+        assert_eq!(containers_of(&marker), Vec::<String>::new(), "{context}");
+        let inspect = Command::new("docker")
+            .args(["container", "inspect", container])
+            .output()
+            .unwrap();
+        assert!(
+            !inspect.status.success(),
+            "{container} still exists: {context}"
+        );
+    }
+}
+
+/// The test's push task: a fresh image with a large random layer (so that its
+/// upload takes seconds and no registry has it yet), pushed under `tags`; then
+/// a command, so that a signal that comes after the push still finds hoist.
+fn large_push_test(image: &str, to: &str, tags: &[&str]) -> Test {
+    // 256 MB the engine gzips (random data does not shrink) before it uploads.
+    Test::new()
+        .file(
+            "Dockerfile",
+            "FROM hoist-test/busybox:latest\nRUN head -c 256000000 /dev/urandom > /blob\n",
+        )
+        .hoist_yml(&format!(
+            r#"
+            tasks:
+              p:
+                cmds:
+                  - build: {{image: {image}, tags: [v1]}}
+                  - push: {{image: "{image}:v1", to: "{to}", tags: [{}]}}
+                  - sleep 30
+            "#,
+            tags.join(", ")
+        ))
+        .args(&["p"])
+}
+
+/// The tags hoist said did and did not land, from its interruption warning.
+fn interrupted_push_report(stderr: &str, repo: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(&format!(" interrupted for {repo}: ")))?;
+    let list = |label: &str| -> Vec<String> {
+        let Some(start) = line.find(label) else {
+            return Vec::new();
+        };
+        let rest = &line[start + label.len()..];
+        let mut tags: Vec<String> = rest
+            .split(';')
+            .next()
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        tags.sort();
+        tags
+    };
+    Some((
+        list("tags that did land: "),
+        list("tags that did not land: "),
+    ))
+}
+
+/// Ctrl-C during the upload of the first tag: the engine stops the push (no
+/// tag lands, then or later) and hoist says that no tag landed.
+#[test]
+fn interrupting_a_push_stops_it_and_says_no_tag_landed() {
+    let Some(s) = services() else { return };
+    let image = unique("hoist-large");
+    let repo = format!("{}/app", unique("interrupted"));
+    let to = format!("{}/{repo}", s.registry);
+    let tags = ["v1", "v2", "v3"];
+    let mut refs = vec![format!("{image}:v1")];
+    refs.extend(tags.iter().map(|t| format!("{to}:{t}")));
+    let _images = LocalImages(refs);
+    let test = large_push_test(&image, &to, &tags);
+    let pushing = format!("hoist: [p] push {image}:v1");
+    let out = crate::common::signal_once_printed(
+        &test,
+        |line| {
+            // Into the upload of the layer (which takes seconds).
+            line == pushing && {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                true
+            }
+        },
+        nix::sys::signal::Signal::SIGINT,
+    );
+    eprintln!(
+        "push interrupted: exit {:?} {} ms after the signal",
+        out.status,
+        out.took.as_millis()
+    );
+    let context = format!("--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+    assert_eq!(out.status, Some(130), "{context}");
+    assert!(
+        out.took < std::time::Duration::from_secs(3),
+        "took {:?}: {context}",
+        out.took
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: task `p`: push to {} interrupted for {repo}: tags that did not land: v1, v2, v3; no tag landed\n",
+            s.registry
+        )),
+        "{context}"
+    );
+    assert!(out.stderr.ends_with("error: interrupted\n"), "{context}");
+    // The engine stopped the upload rather than finishing it without hoist:
+    // the registry holds part of the layer, and once it has written what was
+    // under way (a moment), no more arrives.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let uploaded = upload_bytes(&repo);
+    assert!(uploaded > 0, "no upload had started: {context}");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        upload_bytes(&repo),
+        uploaded,
+        "the upload goes on: {context}"
+    );
+    assert_eq!(
+        registry_tags(&s.registry, &repo, None),
+        Vec::<String>::new()
+    );
+}
+
+/// The bytes of unfinished blob uploads to `repo` in the plain registry, as
+/// its storage (under scripts/setup.sh's state directory) holds them.
+fn upload_bytes(repo: &str) -> u64 {
+    let state = std::env::var("HOIST_STATE_DIR")
+        .expect("HOIST_STATE_DIR is not set: source the env file of scripts/setup.sh");
+    let uploads = Path::new(&state)
+        .join("registry-plain/data/docker/registry/v2/repositories")
+        .join(repo)
+        .join("_uploads");
+    let Ok(entries) = std::fs::read_dir(uploads) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| std::fs::metadata(e.ok()?.path().join("data")).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Ctrl-C once the first tag has landed, while the others follow (they land
+/// about 0.1 s later): what hoist says did and did not land is what the
+/// registry has.
+#[test]
+fn interrupting_a_push_after_a_tag_landed_says_which_did() {
+    let Some(s) = services() else { return };
+    let image = unique("hoist-large");
+    let repo = format!("{}/app", unique("half-pushed"));
+    let to = format!("{}/{repo}", s.registry);
+    let tags: Vec<String> = (1..=12).map(|i| format!("t{i}")).collect();
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let mut refs = vec![format!("{image}:v1")];
+    refs.extend(tags.iter().map(|t| format!("{to}:{t}")));
+    let _images = LocalImages(refs);
+    let test = large_push_test(&image, &to, &tags);
+    let first_landed = format!("hoist: [p] pushed {to}:t1 sha256:");
+    let out = crate::common::signal_once_printed(
+        &test,
+        |line| line.starts_with(&first_landed),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let context = format!("--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+    let in_registry = registry_tags(&s.registry, &repo, None);
+    eprintln!(
+        "push interrupted after t1 landed: exit {:?} {} ms after the signal; the registry has {in_registry:?}",
+        out.status,
+        out.took.as_millis()
+    );
+    assert_eq!(out.status, Some(130), "{context}");
+    assert!(
+        out.took < std::time::Duration::from_secs(3),
+        "took {:?}: {context}",
+        out.took
+    );
+    let Some((landed, not_landed)) = interrupted_push_report(&out.stderr, &repo) else {
+        // The signal came after the last tag had landed (and stopped the next step).
+        eprintln!("every tag had landed before the signal");
+        assert_eq!(in_registry, sorted(&tags), "{context}");
+        for tag in &tags {
+            assert!(
+                out.stderr
+                    .contains(&format!("hoist: [p] pushed {to}:{tag} sha256:")),
+                "{context}"
+            );
+        }
+        return;
+    };
+    assert!(landed.contains(&"t1".to_owned()), "{context}");
+    assert_eq!(landed, in_registry, "{context}");
+    let mut all: Vec<String> = landed.iter().chain(&not_landed).cloned().collect();
+    all.sort();
+    assert_eq!(all, sorted(&tags), "{context}");
+    // Every tag that landed was also reported as it landed.
+    for tag in &landed {
+        assert!(
+            out.stderr
+                .contains(&format!("hoist: [p] pushed {to}:{tag} sha256:")),
+            "{context}"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-use crate::common::Test;
+use crate::common::{signal_once_printed, Test};
 use std::time::Duration;
 
 #[test]
@@ -429,28 +429,11 @@ fn aliases_run_the_task() {
 }
 
 /// Runs hoist until its command prints `started`, sends hoist SIGTERM, and
-/// returns its exit code, the rest of its stdout and how long it took to end.
+/// returns its exit code, its stdout and how long it took to end.
 fn sigterm_once_started(test: &Test) -> (Option<i32>, String, Duration) {
-    let mut child = test
-        .command()
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
-    assert_eq!(first, "started\n");
-    let start = std::time::Instant::now();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    (status.code(), rest, start.elapsed())
+    let started = |line: &str| line == "started";
+    let out = signal_once_printed(test, started, nix::sys::signal::Signal::SIGTERM);
+    (out.status, out.stdout, out.took)
 }
 
 #[test]

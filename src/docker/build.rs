@@ -1,13 +1,20 @@
 //! The `build` step: stream the context, read every message of the build to
 //! the end (errors arrive inside the 200 stream), tag the image with every
 //! final tag, and summarise what was built.
+//!
+//! Cancelling the run closes the build's connection: the engine (classic
+//! builder) then kills the step's container and stops the build. hoist removes
+//! that container itself as well, so that none is left once hoist has exited.
 
 use super::context::{stream_context, ContextError, ContextStats};
 use super::{final_tags, reference, repository, BuildSpec, DockerError, Engine};
+use crate::exec::cancelled;
 use crate::ui::Printer;
-use bollard::query_parameters::{BuildImageOptions, TagImageOptions};
+use bollard::query_parameters::{BuildImageOptions, RemoveContainerOptions, TagImageOptions};
 use futures_util::StreamExt;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 #[derive(Debug, Clone)]
 pub struct BuildReport {
@@ -65,14 +72,16 @@ pub(crate) fn labels(spec: &BuildSpec) -> Vec<(String, String)> {
 }
 
 /// `log` receives the build's output lines (the runner routes them into the
-/// task's output: prefixed, grouped or as they come).
+/// task's output: prefixed, grouped or as they come). When `cancel` turns
+/// true the build is stopped on the engine ([`DockerError::BuildInterrupted`]).
 pub async fn build(
     engine: &Engine,
     spec: &BuildSpec,
     printer: &Printer,
     log: &(dyn Fn(&str) + Sync),
+    cancel: watch::Receiver<bool>,
 ) -> Result<BuildReport, DockerError> {
-    match build_once(engine, spec, printer, log).await {
+    match build_once(engine, spec, printer, log, cancel.clone()).await {
         // A dropped connection (seen under heavy load) is retried once; the
         // daemon's layer cache makes the second attempt cheap.
         Err(DockerError::BuildFailed { message, .. }) if message.starts_with(CONNECTION_LOST) => {
@@ -80,7 +89,7 @@ pub async fn build(
                 "task `{}`: {message}; building once more",
                 spec.task
             ));
-            build_once(engine, spec, printer, log).await
+            build_once(engine, spec, printer, log, cancel).await
         }
         other => other,
     }
@@ -93,6 +102,7 @@ async fn build_once(
     spec: &BuildSpec,
     printer: &Printer,
     log: &(dyn Fn(&str) + Sync),
+    mut cancel: watch::Receiver<bool>,
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
     let context = stream_context(&spec.context, &spec.dockerfile).map_err(|e| match e {
@@ -130,7 +140,19 @@ async fn build_once(
     let mut image_id = String::new();
     let mut failure: Option<String> = None;
     let mut pending = String::new();
-    while let Some(item) = stream.next().await {
+    // The container of the step at work (`RUN`, `COPY`, ...), if any.
+    let mut container: Option<String> = None;
+    let mut interrupted = false;
+    loop {
+        let item = tokio::select! {
+            biased;
+            () = cancelled(&mut cancel) => {
+                interrupted = true;
+                break;
+            }
+            item = stream.next() => item,
+        };
+        let Some(item) = item else { break };
         let info = match item {
             Ok(info) => info,
             Err(bollard::errors::Error::DockerStreamError { error }) => {
@@ -157,6 +179,11 @@ async fn build_once(
             if line.is_empty() {
                 continue;
             }
+            if let Some(id) = line.strip_prefix(" ---> Running in ") {
+                container = Some(id.trim().to_owned());
+            } else if line.starts_with("Removing intermediate container ") {
+                container = None;
+            }
             if line.starts_with("Step ") {
                 step = Some(line.clone());
                 step_output.clear();
@@ -178,6 +205,22 @@ async fn build_once(
     }
     if let Some(bar) = &spinner {
         bar.finish_and_clear();
+    }
+    if interrupted {
+        // Closing the connection is what stops a classic build on the engine.
+        drop(stream);
+        let container = match container {
+            Some(id) => {
+                let left = remove_container(engine, &id).await.err();
+                Some((id, left))
+            }
+            None => None,
+        };
+        return Err(DockerError::BuildInterrupted {
+            image: refs[0].clone(),
+            step,
+            container,
+        });
     }
     let stats = context.stats.await.unwrap_or_else(|_| {
         Err(ContextError::Io {
@@ -238,6 +281,37 @@ async fn build_once(
     };
     summarize(printer, task, &report);
     Ok(report)
+}
+
+/// Removes a build's container (killing it first), or makes sure the engine
+/// did: the engine removes it on its own once the build's connection is gone,
+/// and meanwhile answers that a removal is already in progress.
+async fn remove_container(engine: &Engine, id: &str) -> Result<(), String> {
+    use bollard::errors::Error::DockerResponseServerError;
+    let options = RemoveContainerOptions {
+        force: true,
+        v: true,
+        link: false,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match engine
+            .docker
+            .remove_container(id, Some(options.clone()))
+            .await
+        {
+            Ok(())
+            | Err(DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(()),
+            Err(DockerResponseServerError {
+                status_code: 409, ..
+            }) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
 }
 
 fn summarize(printer: &Printer, task: &str, report: &BuildReport) {

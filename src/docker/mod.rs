@@ -120,13 +120,41 @@ pub enum DockerError {
 
     #[error("push to {registry} failed for {repository}: {}{}",
         failed.iter().map(|(t, r)| format!("tag `{t}`: {r}")).collect::<Vec<_>>().join("; "),
-        if landed.is_empty() { "; no tag landed".to_owned() } else { format!("; tags that did land: {}", landed.join(", ")) })]
+        landed_text(landed))]
     PushFailed {
         registry: String,
         repository: String,
         failed: Vec<(String, String)>,
         landed: Vec<String>,
         denied: bool,
+    },
+
+    /// The run was cancelled (Ctrl-C, SIGTERM, a failed sibling task) during a
+    /// build: the build was stopped on the engine and its container removed.
+    #[error("building `{image}` interrupted{}{}",
+        step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
+        match container {
+            None => "; the engine stopped the build".to_owned(),
+            Some((id, None)) => format!("; the engine stopped the build and its container {id} is removed"),
+            Some((id, Some(reason))) => format!("; the engine stopped the build, but its container {id} could not be removed ({reason}): `docker rm -f {id}`"),
+        })]
+    BuildInterrupted {
+        image: String,
+        step: Option<String>,
+        /// The container of the step at work, and why it could not be removed.
+        container: Option<(String, Option<String>)>,
+    },
+
+    /// The run was cancelled during a push: the engine stopped it; the tags
+    /// that had landed stay in the registry.
+    #[error("push to {registry} interrupted for {repository}: {}{}",
+        if not_landed.is_empty() { "every tag had landed".to_owned() } else { format!("tags that did not land: {}", not_landed.join(", ")) },
+        landed_text(landed))]
+    PushInterrupted {
+        registry: String,
+        repository: String,
+        landed: Vec<String>,
+        not_landed: Vec<String>,
     },
 
     #[error("credentials for {registry}: {reason}")]
@@ -136,7 +164,24 @@ pub enum DockerError {
     Api { action: String, reason: String },
 }
 
+fn landed_text(landed: &[String]) -> String {
+    if landed.is_empty() {
+        "; no tag landed".to_owned()
+    } else {
+        format!("; tags that did land: {}", landed.join(", "))
+    }
+}
+
 impl DockerError {
+    /// The step was stopped because the run is being cancelled; the run's own
+    /// error (`interrupted`, or the failure that cancelled it) is what hoist reports.
+    pub fn is_interruption(&self) -> bool {
+        matches!(
+            self,
+            DockerError::BuildInterrupted { .. } | DockerError::PushInterrupted { .. }
+        )
+    }
+
     pub fn help(&self) -> Option<String> {
         match self {
             DockerError::Unreachable { reason, .. } if reason.contains("HTTPS") => Some(

@@ -1,16 +1,21 @@
 //! The `push` and `tag` steps. All tags of a push step go concurrently (the
 //! registry receives each layer once); transient failures are retried with
 //! backoff; a final failure names registry, repository and tag and lists the
-//! tags that did land, so nothing is half-pushed without saying so.
+//! tags that did land, so nothing is half-pushed without saying so. Cancelling
+//! the run closes the push connections, which stops the pushes on the engine;
+//! the step then says which tags had landed and which had not.
 
 use super::auth::{credentials_for, Credentials};
 use super::reference::{self, Repository};
 use super::{final_tags, repository, DockerError, Engine, PushSpec, TagSpec};
+use crate::exec::cancelled;
 use crate::ui::Printer;
 use bollard::query_parameters::{PushImageOptions, TagImageOptions};
-use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
+use tokio::sync::watch;
 
 const TRIES: u32 = 3;
 
@@ -47,10 +52,13 @@ pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
     })
 }
 
+/// Each tag is reported as it lands. When `cancel` turns true the pushes still
+/// under way are dropped ([`DockerError::PushInterrupted`]).
 pub async fn push(
     engine: &Engine,
     spec: &PushSpec,
     printer: &Printer,
+    mut cancel: watch::Receiver<bool>,
 ) -> Result<PushReport, DockerError> {
     let plan = plan_push(spec)?;
     let name = plan.target.name.clone();
@@ -69,37 +77,65 @@ pub async fn push(
             })?;
     }
     let credentials = credentials_for(&plan.target.registry)?;
+    let push_tag = |index: usize| {
+        let tag = &plan.tags[index];
+        push_with_retries(engine, &spec.task, &name, tag, credentials.clone(), printer)
+            .map(move |result| (index, result))
+    };
+    // What each tag came to; `None` while it has not (or never) finished.
+    let mut results: Vec<Option<Result<String, Failure>>> =
+        plan.tags.iter().map(|_| None).collect();
+    let mut record = |(index, result): (usize, Result<String, Failure>)| {
+        if let Ok(digest) = &result {
+            let tag = &plan.tags[index];
+            printer.status(&spec.task, &format!("pushed {name}:{tag} {digest}"));
+        }
+        results[index] = Some(result);
+    };
     // The first tag uploads the layers; the others then only add manifests, all at
     // once. (Pushing every tag at once races in the daemon: a manifest can name a
     // blob whose upload by a sibling push has not been committed yet.)
-    let first = push_with_retries(
-        engine,
-        &spec.task,
-        &name,
-        &plan.tags[0],
-        credentials.clone(),
-        printer,
-    )
-    .await;
-    let rest = plan.tags[1..]
-        .iter()
-        .map(|tag| push_with_retries(engine, &spec.task, &name, tag, credentials.clone(), printer));
-    let mut results = vec![first];
-    results.extend(futures_util::future::join_all(rest).await);
+    let interrupted = tokio::select! {
+        biased;
+        () = cancelled(&mut cancel) => true,
+        first = push_tag(0) => {
+            record(first);
+            let mut rest: FuturesUnordered<_> = (1..plan.tags.len()).map(push_tag).collect();
+            loop {
+                tokio::select! {
+                    biased;
+                    () = cancelled(&mut cancel) => break true,
+                    next = rest.next() => match next {
+                        Some(done) => record(done),
+                        None => break false,
+                    },
+                }
+            }
+        }
+    };
+    // Dropping the unfinished pushes closed their connections: the engine stops them.
     let mut pushed = Vec::new();
     let mut failed = Vec::new();
+    let mut not_landed = Vec::new();
     let mut denied = false;
     for (tag, result) in plan.tags.iter().zip(results) {
         match result {
-            Ok(digest) => {
-                printer.status(&spec.task, &format!("pushed {name}:{tag} {digest}"));
-                pushed.push((tag.clone(), digest));
-            }
-            Err(failure) => {
+            Some(Ok(digest)) => pushed.push((tag.clone(), digest)),
+            Some(Err(failure)) => {
                 denied |= failure.denied;
+                not_landed.push(tag.clone());
                 failed.push((tag.clone(), failure.message));
             }
+            None => not_landed.push(tag.clone()),
         }
+    }
+    if interrupted {
+        return Err(DockerError::PushInterrupted {
+            registry: plan.target.registry.clone(),
+            repository: plan.target.path.clone(),
+            landed: pushed.into_iter().map(|(t, _)| t).collect(),
+            not_landed,
+        });
     }
     if !failed.is_empty() {
         return Err(DockerError::PushFailed {

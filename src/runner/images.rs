@@ -10,6 +10,7 @@ use crate::vars::{Effects, Scope};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
 
 /// The engine connection, made on the first image step that runs (never for
 /// `--dry`), and the steps the pre-flight already rendered.
@@ -46,6 +47,7 @@ impl ImageSteps {
         inner: &Step,
         quiet: bool,
         sink: &Sink,
+        cancel: watch::Receiver<bool>,
     ) -> std::result::Result<(), Failed> {
         // The pre-flight rendered this step in the same scope (no call vars);
         // the first run of it takes that result instead of rendering again.
@@ -89,6 +91,12 @@ impl ImageSteps {
             return Ok(());
         }
         let docker_error = |error: docker::DockerError| {
+            if error.is_interruption() {
+                // The run's own error (`interrupted`, or the failure that
+                // cancelled it) is already recorded; this says what was stopped.
+                runner.printer().warn(&format!("task `{task}`: {error}"));
+                return Failed;
+            }
             runner.record_failure(Error::Docker {
                 task: Some(task.to_owned()),
                 error: Box::new(error),
@@ -121,9 +129,11 @@ impl ImageSteps {
                     Sink::Direct => printer.out_line(&format!("[{label}] {line}"), false),
                     other => other.line(printer, line, false),
                 };
-                docker::build(engine, s, printer, &log).await.map(|_| ())
+                docker::build(engine, s, printer, &log, cancel)
+                    .await
+                    .map(|_| ())
             }
-            ImageSpec::Push(s) => docker::push(engine, s, printer).await.map(|_| ()),
+            ImageSpec::Push(s) => docker::push(engine, s, printer, cancel).await.map(|_| ()),
             ImageSpec::Tag(s) => docker::tag(engine, s, printer).await,
         };
         result.map_err(docker_error)

@@ -192,6 +192,77 @@ impl Output {
     }
 }
 
+/// What [`signal_once_printed`] saw.
+pub struct Signalled {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// From the signal until hoist had exited.
+    pub took: Duration,
+}
+
+/// Runs hoist until it prints a line (on stdout or stderr) that `wanted`
+/// accepts, sends hoist `signal`, and returns its exit code, all its output and
+/// how long it took to end after the signal. Fails if hoist ends first.
+pub fn signal_once_printed(
+    test: &Test,
+    wanted: impl Fn(&str) -> bool,
+    signal: nix::sys::signal::Signal,
+) -> Signalled {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    let mut child = test
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let read = |stream: Box<dyn std::io::Read + Send>| {
+        let lines_tx = lines_tx.clone();
+        std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                all.push_str(&line);
+                all.push('\n');
+                let _ = lines_tx.send(line);
+            }
+            all
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    drop(lines_tx);
+    let found = loop {
+        match lines.recv_timeout(Duration::from_secs(300)) {
+            Ok(line) if wanted(&line) => break true,
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    if !found {
+        let _ = child.kill();
+    }
+    let start = Instant::now();
+    if found {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
+    }
+    let status = child.wait().unwrap();
+    let took = start.elapsed();
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(
+        found,
+        "hoist ended (or hung) before printing the line waited for\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    Signalled {
+        status: status.code(),
+        stdout,
+        stderr,
+        took,
+    }
+}
+
 /// Strips the common indentation of an indented literal: a leading newline is
 /// dropped, and a last line of only spaces (the closing quote's) is removed.
 pub fn unindent(text: &str) -> String {
