@@ -403,6 +403,8 @@ impl Runner {
                     };
                     exec::run(command, &self.printer, &self.processes, cancel).await
                 };
+                // The error quotes the command as the narration line shows it.
+                let script = script.trim_end().to_owned();
                 let error = match exit {
                     Ok(Exit::Success) => return Ok(()),
                     Ok(Exit::Cancelled) => return Err(Failed),

@@ -97,7 +97,8 @@ fn shallow_clone_without_tags_warns_once() {
     // -s hides warnings; without it the fallback is said once.
     test.run_with(&["-s"]).success().stderr_lacks("fell back");
     let out = test.run_with(&[]);
-    out.success();
+    out.success()
+        .stderr_has("warning: VERSION fell back to the commit");
     assert_eq!(
         out.stderr
             .matches("VERSION fell back to the commit")

@@ -15,23 +15,28 @@ struct Services {
     password: String,
 }
 
-fn services() -> Option<Services> {
-    if std::env::var("HOIST_DOCKER_TESTS").as_deref() != Ok("1") {
-        eprintln!("skipped: run scripts/test.sh, which starts the engine and registries and sets HOIST_DOCKER_TESTS=1");
-        return None;
-    }
+/// The engine and registries `scripts/setup.sh` starts. Tests that need them
+/// are `#[ignore]`d with this reason, so a plain `cargo test` lists them as
+/// ignored instead of passing them; `scripts/test.sh` runs them with `--ignored`.
+/// Run without the services, they fail and say what to do.
+fn services() -> Services {
+    assert!(
+        std::env::var("HOIST_DOCKER_TESTS").as_deref() == Ok("1"),
+        "this test needs the Docker engine and registries: run scripts/test.sh, which starts \
+         them and sets HOIST_DOCKER_TESTS=1"
+    );
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
             panic!("{name} is not set: source the env file of scripts/setup.sh")
         })
     };
-    Some(Services {
+    Services {
         registry: var("HOIST_TEST_REGISTRY"),
         auth_registry: var("HOIST_TEST_AUTH_REGISTRY"),
         tls_registry: var("HOIST_TEST_TLS_REGISTRY"),
         user: var("HOIST_TEST_AUTH_USER"),
         password: var("HOIST_TEST_AUTH_PASSWORD"),
-    })
+    }
 }
 
 /// A repository path no other test run uses.
@@ -99,8 +104,9 @@ fn sorted(tags: &[&str]) -> Vec<String> {
 /// The example's pipeline on a git-flow history: the exact tags that land,
 /// and the VERSION the pushed image was built with.
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn example_pipeline_on_a_git_flow_history() {
-    let Some(s) = services() else { return };
+    let s = services();
     let test = Test::new();
     let dir = test.path();
     copy_example(dir);
@@ -108,6 +114,7 @@ fn example_pipeline_on_a_git_flow_history() {
     git(dir, &["add", "."]);
     git(dir, &["commit", "-qm", "hbaas"]);
     let project = unique("hbaas");
+    let _made = Made::by(&[&project]);
 
     let run = |scenario: &str, env: &[(&str, &str)]| -> (String, String) {
         let repo = format!("go-with-the-flow/{project}-{scenario}");
@@ -183,7 +190,10 @@ fn example_pipeline_on_a_git_flow_history() {
 }
 
 /// A small image for the registry tests: busybox plus a file.
+/// Its local name is made from `push_to`, so that tests running at once never
+/// share (nor remove) each other's images.
 fn tiny_image_test(push_to: &str) -> Test {
+    let local = format!("hoist-tiny-{}", push_to.replace(['/', ':', '.'], "-"));
     Test::new()
         .file("Dockerfile", "FROM hoist-test/busybox:latest\nCOPY hello.txt /hello.txt\n")
         .file("hello.txt", "hello\n")
@@ -192,16 +202,18 @@ fn tiny_image_test(push_to: &str) -> Test {
             tasks:
               push:
                 cmds:
-                  - build: {{image: hoist-tiny, tags: [v1, latest]}}
-                  - push: {{image: "hoist-tiny:v1", to: "{push_to}", tags: [v1, "{{{{ GIT_BRANCH }}}}"]}}
+                  - build: {{image: {local}, tags: [v1, latest]}}
+                  - push: {{image: "{local}:v1", to: "{push_to}", tags: [v1, "{{{{ GIT_BRANCH }}}}"]}}
             "#
         ))
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn push_with_credentials_from_config_json() {
-    let Some(s) = services() else { return };
+    let s = services();
     let repo = unique("config");
+    let _made = Made::by(&[&repo]);
     let test = tiny_image_test(&format!("{}/{repo}/app", s.auth_registry));
     let auth = base64_encode(&format!("{}:{}", s.user, s.password));
     let config = format!(
@@ -214,7 +226,7 @@ fn push_with_credentials_from_config_json() {
         .env("DOCKER_CONFIG", config_dir.to_str().unwrap())
         .args(&["push"]);
     let out = test.run();
-    out.success();
+    out.success().stderr_has("/app:v1 sha256:");
     assert!(!out.stderr.contains(&s.password) && !out.stdout.contains(&s.password));
     let tags = registry_tags(
         &s.auth_registry,
@@ -225,9 +237,11 @@ fn push_with_credentials_from_config_json() {
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn push_with_a_credential_helper_and_to_a_tls_registry() {
-    let Some(s) = services() else { return };
+    let s = services();
     let repo = unique("helper");
+    let _made = Made::by(&[&repo]);
     let test = tiny_image_test(&format!("{}/{repo}/app", s.tls_registry));
     let helper = format!(
         "#!/bin/sh\nread server\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{}\",\"Secret\":\"{}\"}}' \"$server\"\n",
@@ -253,7 +267,7 @@ fn push_with_a_credential_helper_and_to_a_tls_registry() {
         .env("DOCKER_CONFIG", config_dir.to_str().unwrap())
         .args(&["push"])
         .run();
-    out.success();
+    out.success().stderr_has("/app:v1 sha256:");
     assert!(!out.stderr.contains(&s.password));
     assert_eq!(
         registry_tags(
@@ -266,9 +280,11 @@ fn push_with_a_credential_helper_and_to_a_tls_registry() {
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn wrong_credentials_fail_clearly_without_the_secret() {
-    let Some(s) = services() else { return };
+    let s = services();
     let repo = unique("wrong");
+    let _made = Made::by(&[&repo]);
     let secret = "wr0ng+s3cret/value";
     let out = tiny_image_test(&format!("{}/{repo}/app", s.auth_registry))
         .env("HOIST_REGISTRY_USER", &s.user)
@@ -289,15 +305,19 @@ fn wrong_credentials_fail_clearly_without_the_secret() {
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn env_credentials_work_when_their_encoding_needs_url_safe_base64() {
-    let Some(s) = services() else { return };
+    let s = services();
     let repo = unique("env");
+    let _made = Made::by(&[&repo]);
     let out = tiny_image_test(&format!("{}/{repo}/app", s.auth_registry))
         .env("HOIST_REGISTRY_USER", &s.user)
         .env("HOIST_REGISTRY_PASSWORD", &s.password)
         .args(&["push"])
         .run();
-    out.success();
+    out.success()
+        .stderr_has("/app:v1 sha256:")
+        .stderr_lacks(&s.password);
     assert_eq!(
         registry_tags(
             &s.auth_registry,
@@ -310,9 +330,6 @@ fn env_credentials_work_when_their_encoding_needs_url_safe_base64() {
 
 #[test]
 fn daemon_down_says_where_it_looked() {
-    if services().is_none() {
-        return;
-    }
     tiny_image_test("127.0.0.1:5000/x/app")
         .env("DOCKER_HOST", "unix:///tmp/hoist-no-such-docker.sock")
         .args(&["push"])
@@ -323,10 +340,10 @@ fn daemon_down_says_where_it_looked() {
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn failing_run_step_shows_the_step_and_its_output() {
-    if services().is_none() {
-        return;
-    }
+    services();
+    let _made = Made::by(&["hoist-failing"]);
     Test::new()
         .file(
             "Dockerfile",
@@ -343,10 +360,9 @@ fn failing_run_step_shows_the_step_and_its_output() {
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn missing_dockerfile() {
-    if services().is_none() {
-        return;
-    }
+    services();
     Test::new()
         .hoist_yml("tasks:\n  b:\n    cmds:\n      - build: {image: hoist-nothing, dockerfile: build/Dockerfile}\n")
         .args(&["b"])
@@ -357,10 +373,10 @@ fn missing_dockerfile() {
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn registry_refusing_the_connection_names_registry_repo_and_tag() {
-    if services().is_none() {
-        return;
-    }
+    services();
+    let _made = Made::by(&["hoist-tiny-127-0-0-1-1-refused"]);
     tiny_image_test("127.0.0.1:1/refused/app")
         .args(&["push"])
         .run()
@@ -447,10 +463,10 @@ fn base64_encode(text: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn ci_logs_group_build_output_without_control_characters() {
-    if services().is_none() {
-        return;
-    }
+    services();
+    let _made = Made::by(&["hoist-grouped"]);
     let out = Test::new()
         .file(
             "Dockerfile",
@@ -483,10 +499,10 @@ fn ci_logs_group_build_output_without_control_characters() {
 /// DOCKER_HOST over tcp with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the
 /// docker CLI reads them; without TLS the same endpoint is refused clearly.
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn engine_over_tcp_with_tls() {
-    if services().is_none() {
-        return;
-    }
+    services();
+    let _made = Made::by(&["hoist-tls-engine"]);
     let host = std::env::var("HOIST_TEST_ENGINE_TLS_HOST").expect("set by scripts/setup.sh");
     let certs = std::env::var("HOIST_TEST_ENGINE_TLS_CERTS").expect("set by scripts/setup.sh");
     let test = Test::new()
@@ -523,6 +539,57 @@ impl Drop for LocalImages {
     }
 }
 
+/// Removes, when a test ends (passed or not), what it left in the engine: every
+/// image whose name holds one of the test's own names, and the untagged
+/// images its rebuilds left (told by the OCI title label hoist sets).
+struct Made(Vec<String>);
+
+impl Made {
+    fn by(names: &[&str]) -> Made {
+        Made(names.iter().map(|n| n.to_string()).collect())
+    }
+}
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        let ours = |text: &str| self.0.iter().any(|name| text.contains(name.as_str()));
+        let listed = |args: &[&str]| -> Vec<String> {
+            Command::new("docker")
+                .args(args)
+                .output()
+                .map(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .lines()
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut doomed: Vec<String> = listed(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .into_iter()
+            .filter(|r| ours(r))
+            .collect();
+        for id in listed(&["images", "-q", "--no-trunc", "-f", "dangling=true"]) {
+            let title = listed(&[
+                "image",
+                "inspect",
+                "--format",
+                "{{ index .Config.Labels \"org.opencontainers.image.title\" }}",
+                &id,
+            ]);
+            if title.first().is_some_and(|t| ours(t)) {
+                doomed.push(id);
+            }
+        }
+        if !doomed.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rmi", "-f"])
+                .args(&doomed)
+                .output();
+        }
+    }
+}
+
 /// Containers, running or not, whose command line holds `text`.
 fn containers_of(text: &str) -> Vec<String> {
     docker(&[
@@ -541,10 +608,9 @@ fn containers_of(text: &str) -> Vec<String> {
 /// Ctrl-C or SIGTERM while a `RUN sleep 60` runs: hoist stops the build on the
 /// engine and exits 130 at once, and no container of that build is left.
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn interrupting_a_build_stops_it_on_the_engine() {
-    if services().is_none() {
-        return;
-    }
+    services();
     use nix::sys::signal::Signal;
     for signal in [Signal::SIGINT, Signal::SIGTERM] {
         let marker = unique("sleeping");
@@ -656,8 +722,9 @@ fn interrupted_push_report(stderr: &str, repo: &str) -> Option<(Vec<String>, Vec
 /// Ctrl-C during the upload of the first tag: the engine stops the push (no
 /// tag lands, then or later) and hoist says that no tag landed.
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn interrupting_a_push_stops_it_and_says_no_tag_landed() {
-    let Some(s) = services() else { return };
+    let s = services();
     let image = unique("hoist-large");
     let repo = format!("{}/app", unique("interrupted"));
     let to = format!("{}/{repo}", s.registry);
@@ -738,8 +805,9 @@ fn upload_bytes(repo: &str) -> u64 {
 /// about 0.1 s later): what hoist says did and did not land is what the
 /// registry has.
 #[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn interrupting_a_push_after_a_tag_landed_says_which_did() {
-    let Some(s) = services() else { return };
+    let s = services();
     let image = unique("hoist-large");
     let repo = format!("{}/app", unique("half-pushed"));
     let to = format!("{}/{repo}", s.registry);

@@ -130,7 +130,8 @@ fn file_is_found_in_a_parent_directory() {
         .cwd("sub/dir")
         .run()
         .success()
-        .stdout("from-root\n");
+        .stdout("from-root\n")
+        .stderr("hoist: [default] echo from-root\n");
 }
 
 #[test]
@@ -138,13 +139,18 @@ fn hoist_yaml_and_explicit_taskfile_and_dir() {
     let mut test = Test::new()
         .file("hoist.yaml", "tasks:\n  default: echo yaml\n")
         .file("other/x.yml", "tasks:\n  t: echo other\n");
-    test.run().success().stdout("yaml\n");
+    test.run()
+        .success()
+        .stdout("yaml\n")
+        .stderr("hoist: [default] echo yaml\n");
     test.run_with(&["-t", "other/x.yml", "t"])
         .success()
-        .stdout("other\n");
+        .stdout("other\n")
+        .stderr("hoist: [t] echo other\n");
     test.run_with(&["-d", "other", "-t", "x.yml", "t"])
         .success()
-        .stdout("other\n");
+        .stdout("other\n")
+        .stderr("hoist: [t] echo other\n");
 }
 
 #[test]

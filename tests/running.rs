@@ -42,7 +42,11 @@ fn a_shared_dependency_runs_once() {
           shared: {cmds: [echo shared >> count.txt]}
         "#,
     );
-    test.run().success();
+    test.run()
+        .success()
+        .stderr_has("hoist: [shared] echo shared >> count.txt\n")
+        .stderr_has("hoist: [a] echo a\n")
+        .stderr_has("hoist: [b] echo b\n");
     assert_eq!(test.read("count.txt"), "shared\n");
 }
 
@@ -59,7 +63,10 @@ fn same_task_with_different_vars_runs_per_vars() {
           w: {cmds: ["echo {{ N }} >> out.txt"]}
         "#,
     );
-    test.run().success();
+    test.run()
+        .success()
+        .stderr_has("hoist: [w] echo 1 >> out.txt\n")
+        .stderr_has("hoist: [w] echo 2 >> out.txt\n");
     let mut lines: Vec<_> = test.read("out.txt").lines().map(str::to_owned).collect();
     lines.sort();
     assert_eq!(lines, ["1", "2"]);
@@ -90,7 +97,10 @@ fn independent_deps_run_in_parallel() {
         .hoist_yml(&yml)
         .args(&["-C", "3"])
         .run()
-        .success();
+        .success()
+        .stderr_has("hoist: [a] touch a.started;")
+        .stderr_has("hoist: [b] touch b.started;")
+        .stderr_has("hoist: [c] touch c.started;");
 }
 
 #[test]
@@ -99,7 +109,8 @@ fn concurrency_one_serialises() {
         .hoist_yml("tasks:\n  default: {deps: [a, b]}\n  a: sleep 0.4\n  b: sleep 0.4\n")
         .args(&["--concurrency", "1"])
         .run();
-    out.success();
+    out.success()
+        .stderr("hoist: [a] sleep 0.4\nhoist: [b] sleep 0.4\n");
     assert!(
         out.elapsed >= Duration::from_millis(800),
         "took {:?}",
@@ -176,7 +187,8 @@ fn sh_dash_e_stops_a_multiline_command() {
         )
         .run()
         .status(1)
-        .stdout("");
+        .stdout("")
+        .stderr("hoist: [default] false\necho not-reached\nerror: task `default`: command failed with exit code 1: false\necho not-reached\n");
 }
 
 #[test]
@@ -194,7 +206,9 @@ fn failure_cancels_running_tasks_and_runs_defers() {
             "#,
         )
         .run();
-    out.status(3).stdout_has("cleanup-slow");
+    out.status(3)
+        .stdout_has("cleanup-slow")
+        .stderr_has("error: task `bad`: command failed with exit code 3: sleep 0.3; exit 3\n");
     assert!(!out.stdout.contains("slow-finished"));
     assert!(
         out.elapsed < Duration::from_secs(8),
@@ -221,7 +235,8 @@ fn defers_run_in_reverse_after_failure() {
         .args(&["-s"])
         .run()
         .status(4)
-        .stdout("work\ncleanup-task\nfirst-registered\n");
+        .stdout("work\ncleanup-task\nfirst-registered\n")
+        .stderr_has("error: task `default`: command failed with exit code 4: exit 4\n");
 }
 
 #[test]
@@ -327,12 +342,18 @@ fn status_commands_make_a_task_up_to_date() {
     let mut test = Test::new().hoist_yml(
         "tasks:\n  default:\n    status: [test -f done.txt]\n    cmds: [touch done.txt, echo ran]\n",
     );
-    test.run().success().stdout("ran\n");
+    test.run()
+        .success()
+        .stdout("ran\n")
+        .stderr("hoist: [default] touch done.txt\nhoist: [default] echo ran\n");
     test.run()
         .success()
         .stdout("")
         .stderr("hoist: [default] up to date\n");
-    test.run_with(&["--force"]).success().stdout("ran\n");
+    test.run_with(&["--force"])
+        .success()
+        .stdout("ran\n")
+        .stderr_has("hoist: [default] echo ran\n");
 }
 
 #[test]
@@ -349,14 +370,26 @@ fn sources_and_generates_fingerprint() {
         )
         .file("src/main.go", "package main\n")
         .file("src/pkg/a.go", "package pkg\n");
-    test.run().success().stdout("built\n");
+    test.run()
+        .success()
+        .stdout("built\n")
+        .stderr_has("hoist: [default] echo built\n");
     test.run().success().stdout("").stderr_has("up to date");
     std::fs::write(test.path().join("src/pkg/a.go"), "package pkg // changed\n").unwrap();
-    test.run().success().stdout("built\n");
-    test.run().success().stdout("");
+    test.run()
+        .success()
+        .stdout("built\n")
+        .stderr_has("hoist: [default] echo built\n");
+    test.run().success().stdout("").stderr_has("up to date");
     std::fs::remove_file(test.path().join("out.bin")).unwrap();
-    test.run().success().stdout("built\n");
-    test.run_with(&["-f"]).success().stdout("built\n");
+    test.run()
+        .success()
+        .stdout("built\n")
+        .stderr_has("hoist: [default] echo built\n");
+    test.run_with(&["-f"])
+        .success()
+        .stdout("built\n")
+        .stderr_has("hoist: [default] echo built\n");
     assert!(test.path().join(".hoist").is_dir());
 }
 
@@ -403,7 +436,9 @@ fn parallel_flag_runs_given_tasks_together() {
         .hoist_yml(&yml)
         .args(&["-p", "a", "b"])
         .run()
-        .success();
+        .success()
+        .stderr_has("hoist: [a] touch a.started;")
+        .stderr_has("hoist: [b] touch b.started;");
 }
 
 #[test]

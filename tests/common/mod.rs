@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[must_use]
 pub struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
@@ -14,11 +15,28 @@ pub struct Test {
     cwd: Option<PathBuf>,
 }
 
+/// What a run printed. Its stderr must be looked at: dropping an `Output`
+/// whose stderr is not empty and was never checked (`stderr`, `stderr_has`,
+/// `stderr_lacks`, or `stderr_any` to say it does not matter) fails the test,
+/// as just's test builder does, so a new warning cannot slip by unseen.
+#[must_use]
 pub struct Output {
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    stderr_checked: std::cell::Cell<bool>,
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if !self.stderr_checked.get() && !self.stderr.is_empty() && !std::thread::panicking() {
+            panic!(
+                "stderr was not checked (assert it, or call stderr_any)\n--- stderr\n{}",
+                self.stderr
+            );
+        }
+    }
 }
 
 /// Environment variables from the outer CI that would change what hoist computes.
@@ -107,6 +125,7 @@ impl Test {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             elapsed: start.elapsed(),
+            stderr_checked: std::cell::Cell::new(false),
         }
     }
 
@@ -148,8 +167,15 @@ impl Output {
         self
     }
 
+    /// Says that this test does not care what stderr holds.
+    pub fn stderr_any(&self) -> &Output {
+        self.stderr_checked.set(true);
+        self
+    }
+
     #[track_caller]
     pub fn stderr(&self, expected: &str) -> &Output {
+        self.stderr_checked.set(true);
         assert_eq!(
             self.stderr,
             unindent(expected),
@@ -172,6 +198,7 @@ impl Output {
 
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Output {
+        self.stderr_checked.set(true);
         assert!(
             self.stderr.contains(needle),
             "stderr lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -183,6 +210,7 @@ impl Output {
 
     #[track_caller]
     pub fn stderr_lacks(&self, needle: &str) -> &Output {
+        self.stderr_checked.set(true);
         assert!(
             !self.stderr.contains(needle),
             "stderr has {needle:?}\n--- stderr\n{}",
