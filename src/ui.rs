@@ -173,10 +173,12 @@ impl Printer {
         self.paint("2", text)
     }
 
-    /// Opens a collapsible group in CI logs (GitHub Actions, GitLab CI).
+    /// Opens a collapsible group in CI logs (GitHub Actions, GitLab CI). The
+    /// markers go to stderr, which both CIs read too: stdout then carries only
+    /// what the commands print, so `VERSION=$(hoist version)` works in CI.
     pub fn group_start(&self, name: &str) {
         match self.ci {
-            CiKind::GithubActions => self.out_line(&format!("::group::{name}"), false),
+            CiKind::GithubActions => self.out_line(&format!("::group::{name}"), true),
             CiKind::GitlabCi => {
                 let id = section_id(name);
                 let now = std::time::SystemTime::now()
@@ -185,7 +187,7 @@ impl Printer {
                 // GitLab's section markers are the one place control codes are required.
                 self.out_line(
                     &format!("\x1b[0Ksection_start:{now}:{id}[collapsed=false]\r\x1b[0K{name}"),
-                    false,
+                    true,
                 )
             }
             _ => {}
@@ -194,13 +196,13 @@ impl Printer {
 
     pub fn group_end(&self, name: &str) {
         match self.ci {
-            CiKind::GithubActions => self.out_line("::endgroup::", false),
+            CiKind::GithubActions => self.out_line("::endgroup::", true),
             CiKind::GitlabCi => {
                 let id = section_id(name);
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
-                self.out_line(&format!("\x1b[0Ksection_end:{now}:{id}\r\x1b[0K"), false)
+                self.out_line(&format!("\x1b[0Ksection_end:{now}:{id}\r\x1b[0K"), true)
             }
             _ => {}
         }

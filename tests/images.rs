@@ -463,13 +463,15 @@ fn ci_logs_group_build_output_without_control_characters() {
         .args(&["b"])
         .run();
     out.success();
+    // The group markers are on stderr, the build output they wrap on stdout.
+    assert!(out.stdout.contains("Step 1/"), "{}", out.stdout);
+    assert!(!out.stdout.contains("::"), "{}", out.stdout);
     let group = out
-        .stdout
+        .stderr
         .find("::group::b\n")
         .expect("a group for the task");
-    let step = out.stdout.find("Step 1/").expect("build output");
-    let end = out.stdout.find("::endgroup::").expect("the group ends");
-    assert!(group < step && step < end, "{}", out.stdout);
+    let end = out.stderr.find("::endgroup::").expect("the group ends");
+    assert!(group < end, "{}", out.stderr);
     assert!(out.stdout.contains("to-stderr"));
     let control = |c: char| c.is_control() && c != '\n';
     assert!(

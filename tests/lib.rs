@@ -5,6 +5,7 @@ mod common;
 
 mod errors;
 mod git_vars;
+mod hardening_io;
 mod images;
 mod listing;
 mod running;
