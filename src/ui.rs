@@ -13,6 +13,33 @@ pub enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// Whether a stream gets colour: `--color always|never` decide alone;
+    /// `auto` honours NO_COLOR, then CLICOLOR_FORCE (colour even when not a
+    /// terminal) and CLICOLOR=0, else colours a terminal unless TERM=dumb.
+    pub fn enabled_for(self, is_terminal: bool) -> bool {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if var("NO_COLOR").is_some() => false,
+            ColorChoice::Auto if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+            ColorChoice::Auto if var("CLICOLOR").is_some_and(|v| v == "0") => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+fn paint(enabled: bool, code: &str, text: &str) -> String {
+    if enabled {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Which CI system we run under, for its collapsible log groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CiKind {
@@ -40,7 +67,10 @@ impl CiKind {
 pub struct Printer {
     pub silent: bool,
     pub verbose: bool,
-    pub color: bool,
+    /// Colour in result output on stdout (listings, `--vars`).
+    pub color_out: bool,
+    /// Colour in hoist's narration, warnings and errors on stderr.
+    pub color_err: bool,
     /// stderr is a terminal and we are not in CI: progress bars are allowed.
     pub interactive: bool,
     pub ci: CiKind,
@@ -53,19 +83,16 @@ impl Printer {
     pub fn new(silent: bool, verbose: bool, color: ColorChoice) -> Self {
         let ci = CiKind::detect();
         let stderr_tty = std::io::stderr().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                stderr_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb")
-            }
-        };
+        // Each stream on its own: `hoist --list > file` on a terminal writes no
+        // colour codes into the file, and `hoist 2> log` none into the log.
+        let color_out = color.enabled_for(std::io::stdout().is_terminal());
+        let color_err = color.enabled_for(stderr_tty);
         let interactive = stderr_tty && ci == CiKind::None;
         Printer {
             silent,
             verbose,
-            color,
+            color_out,
+            color_err,
             interactive,
             ci,
             multi: if interactive && !silent {
@@ -82,7 +109,8 @@ impl Printer {
         Printer {
             silent: false,
             verbose: false,
-            color: false,
+            color_out: false,
+            color_err: false,
             interactive: false,
             ci: CiKind::None,
             multi: None,
@@ -95,12 +123,9 @@ impl Printer {
         self.multi.as_ref()
     }
 
+    /// Paints text bound for stderr.
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
+        paint(self.color_err, code, text)
     }
 
     fn write_err(&self, text: &str) {
@@ -141,7 +166,7 @@ impl Printer {
     /// Errors are always printed, even with --silent.
     pub fn error(&self, rendered: &str) {
         let text = match rendered.strip_prefix("error:") {
-            Some(rest) if self.color => format!("{}{rest}", self.paint("1;31", "error:")),
+            Some(rest) if self.color_err => format!("{}{rest}", self.paint("1;31", "error:")),
             _ => rendered.to_owned(),
         };
         self.write_err(&text);
@@ -165,12 +190,14 @@ impl Printer {
         let _ = out.flush();
     }
 
+    /// Bold text for result output on stdout.
     pub fn bold(&self, text: &str) -> String {
-        self.paint("1", text)
+        paint(self.color_out, "1", text)
     }
 
+    /// Dim text for result output on stdout.
     pub fn dim(&self, text: &str) -> String {
-        self.paint("2", text)
+        paint(self.color_out, "2", text)
     }
 
     /// Opens a collapsible group in CI logs (GitHub Actions, GitLab CI). The

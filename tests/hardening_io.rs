@@ -112,3 +112,127 @@ fn gitlab_sections_go_to_stderr_and_wrap_each_task_on_the_merged_log() {
         );
     }
 }
+
+/// Which of hoist's streams is a terminal; the other is a pipe.
+#[derive(Clone, Copy)]
+enum Tty {
+    Stdout,
+    Stderr,
+}
+
+/// Runs hoist with one stream on a pseudo-terminal and the other on a pipe;
+/// returns (exit code, what the terminal showed, what the pipe got).
+fn run_on_tty(test: &Test, tty: Tty, env: &[(&str, &str)]) -> (i32, String, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let mut command = test.command();
+    for key in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"] {
+        command.env_remove(key);
+    }
+    command.env("TERM", "xterm");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let slave = File::from(pty.slave);
+    match tty {
+        Tty::Stdout => command.stdout(slave).stderr(Stdio::piped()),
+        Tty::Stderr => command.stderr(slave).stdout(Stdio::piped()),
+    };
+    let mut child = command.spawn().unwrap();
+    // Our copy of the slave went into the command (dropped with it): once hoist
+    // exits, reading the master ends (EIO on Linux).
+    drop(command);
+    let mut master = File::from(pty.master);
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = master.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&bytes).replace("\r\n", "\n")
+    });
+    let mut piped = String::new();
+    match tty {
+        Tty::Stdout => child.stderr.take().unwrap().read_to_string(&mut piped),
+        Tty::Stderr => child.stdout.take().unwrap().read_to_string(&mut piped),
+    }
+    .unwrap();
+    let status = child.wait().unwrap().code().unwrap_or(-1);
+    (status, reader.join().unwrap(), piped)
+}
+
+const LISTED: &str = "tasks:\n  build: {desc: Build it., aliases: [b], cmds: [echo built]}\n";
+
+#[test]
+fn list_redirected_from_a_terminal_has_no_colour_codes() {
+    let test = Test::new().hoist_yml(LISTED).args(&["--list"]);
+    let (status, terminal, file) = run_on_tty(&test, Tty::Stderr, &[]);
+    assert_eq!(status, 0, "{terminal}");
+    assert_eq!(file, "Available tasks:\n  build  Build it. (aliases: b)\n");
+    // The same stderr terminal does get colour: it was a terminal.
+    let test = Test::new().hoist_yml(LISTED).args(&["build"]);
+    let (status, terminal, stdout) = run_on_tty(&test, Tty::Stderr, &[]);
+    assert_eq!(status, 0, "{terminal}");
+    assert_eq!(stdout, "built\n");
+    assert!(
+        terminal.contains("\x1b[32mhoist: [build] echo built\x1b[0m"),
+        "{terminal:?}"
+    );
+}
+
+#[test]
+fn stderr_redirected_from_a_terminal_has_no_colour_codes() {
+    let test = Test::new().hoist_yml(LISTED).args(&["build"]);
+    let (status, terminal, log) = run_on_tty(&test, Tty::Stdout, &[]);
+    assert_eq!(status, 0, "{terminal}");
+    assert_eq!(log, "hoist: [build] echo built\n");
+    assert_eq!(terminal, "built\n");
+    let test = Test::new().hoist_yml(LISTED).args(&["nope"]);
+    let (status, _, log) = run_on_tty(&test, Tty::Stdout, &[]);
+    assert_eq!(status, 200);
+    assert!(
+        log.starts_with("error: task `nope` does not exist"),
+        "{log:?}"
+    );
+    // The stdout terminal does get colour.
+    let test = Test::new().hoist_yml(LISTED).args(&["--list"]);
+    let (status, terminal, log) = run_on_tty(&test, Tty::Stdout, &[]);
+    assert_eq!(status, 0, "{log}");
+    assert_eq!(
+        terminal,
+        "Available tasks:\n  \x1b[1mbuild\x1b[0m  Build it.\x1b[2m (aliases: b)\x1b[0m\n"
+    );
+}
+
+#[test]
+fn no_color_clicolor_force_and_the_flag() {
+    let list = Test::new().hoist_yml(LISTED).args(&["--list"]);
+    let plain = "Available tasks:\n  build  Build it. (aliases: b)\n";
+    let (_, terminal, _) = run_on_tty(&list, Tty::Stdout, &[("NO_COLOR", "1")]);
+    assert_eq!(terminal, plain);
+    let (_, terminal, _) = run_on_tty(&list, Tty::Stdout, &[("TERM", "dumb")]);
+    assert_eq!(terminal, plain);
+    // CLICOLOR_FORCE colours a pipe too; NO_COLOR still wins over it.
+    let (_, _, piped) = run_on_tty(&list, Tty::Stderr, &[("CLICOLOR_FORCE", "1")]);
+    assert!(piped.contains("\x1b[1mbuild\x1b[0m"), "{piped:?}");
+    let both = [("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")];
+    let (_, _, piped) = run_on_tty(&list, Tty::Stderr, &both);
+    assert_eq!(piped, plain);
+    let (_, _, piped) = run_on_tty(&list, Tty::Stderr, &[("CLICOLOR_FORCE", "0")]);
+    assert_eq!(piped, plain);
+    // --color decides alone.
+    let never = Test::new()
+        .hoist_yml(LISTED)
+        .args(&["--list", "--color", "never"]);
+    let (_, terminal, _) = run_on_tty(&never, Tty::Stdout, &[("CLICOLOR_FORCE", "1")]);
+    assert_eq!(terminal, plain);
+    let always = Test::new()
+        .hoist_yml(LISTED)
+        .args(&["--list", "--color", "always"]);
+    let (_, _, piped) = run_on_tty(&always, Tty::Stderr, &[("NO_COLOR", "1")]);
+    assert!(piped.contains("\x1b[1mbuild\x1b[0m"), "{piped:?}");
+}
