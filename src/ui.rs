@@ -3,7 +3,7 @@
 
 use indicatif::MultiProgress;
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -76,7 +76,7 @@ pub struct Printer {
     pub ci: CiKind,
     multi: Option<MultiProgress>,
     // One lock for both streams so lines of parallel tasks never interleave mid-line.
-    lock: Mutex<()>,
+    lock: Arc<Mutex<()>>,
 }
 
 impl Printer {
@@ -100,7 +100,7 @@ impl Printer {
             } else {
                 None
             },
-            lock: Mutex::new(()),
+            lock: Arc::default(),
         }
     }
 
@@ -114,7 +114,22 @@ impl Printer {
             interactive: false,
             ci: CiKind::None,
             multi: None,
-            lock: Mutex::new(()),
+            lock: Arc::default(),
+        }
+    }
+
+    /// A printer for a `silent: true` image step: no narration, warnings or
+    /// progress bars; errors still print. Shares this printer's lock.
+    pub fn silenced(&self) -> Printer {
+        Printer {
+            silent: true,
+            verbose: false,
+            color_out: self.color_out,
+            color_err: self.color_err,
+            interactive: false,
+            ci: self.ci,
+            multi: None,
+            lock: self.lock.clone(),
         }
     }
 

@@ -236,3 +236,253 @@ fn no_color_clicolor_force_and_the_flag() {
     let (_, _, piped) = run_on_tty(&always, Tty::Stderr, &[("NO_COLOR", "1")]);
     assert!(piped.contains("\x1b[1mbuild\x1b[0m"), "{piped:?}");
 }
+
+#[test]
+fn silent_on_deps_and_calls_hides_the_called_tasks_echo_only() {
+    // As go-task: the called task's own commands are not echoed; what it calls
+    // in turn is, and every command's output is shown.
+    Test::new()
+        .hoist_yml(
+            r#"
+            tasks:
+              default:
+                deps: [{task: dep, silent: true}]
+                cmds:
+                  - {task: called, silent: true}
+                  - task: loud
+                  - echo main
+              dep: {cmds: [echo dep, {task: nested}]}
+              called: echo called
+              loud: echo loud
+              nested: echo nested
+            "#,
+        )
+        .run()
+        .success()
+        .stdout("dep\nnested\ncalled\nloud\nmain\n")
+        .stderr(
+            "hoist: [nested] echo nested\nhoist: [loud] echo loud\nhoist: [default] echo main\n",
+        );
+}
+
+#[test]
+fn defer_takes_silent_and_ignore_error() {
+    let yml = |ignore: &str| {
+        format!(
+            r#"
+            tasks:
+              default:
+                cmds:
+                  - defer: echo quiet-cleanup
+                    silent: true
+                  - defer: {{task: cleanup, silent: true}}
+                  - defer: exit 3
+                    {ignore}
+                  - echo work
+              cleanup: echo cleanup-task
+            "#
+        )
+    };
+    Test::new()
+        .hoist_yml(&yml("ignore_error: true"))
+        .run()
+        .success()
+        .stdout("work\ncleanup-task\nquiet-cleanup\n")
+        .stderr(
+            "hoist: [default] echo work\nhoist: [default] exit 3\n\
+             warning: task `default`: command failed with exit code 3: exit 3 (ignored)\n",
+        );
+    // Without it, a failing deferred command fails the run (the others still run).
+    Test::new()
+        .hoist_yml(&yml("silent: false"))
+        .run()
+        .status(3)
+        .stdout("work\ncleanup-task\nquiet-cleanup\n")
+        .stderr_has("error: task `default`: command failed with exit code 3: exit 3");
+}
+
+#[test]
+fn ignore_error_on_a_task_call_is_refused_with_its_position() {
+    for (step, line) in [
+        ("- task: other\n        ignore_error: true", 4),
+        (
+            "- echo one\n      - defer: {task: other}\n        ignore_error: true",
+            5,
+        ),
+    ] {
+        Test::new()
+            .hoist_yml(&format!(
+                "tasks:\n  default:\n    cmds:\n      {step}\n  other: exit 1\n"
+            ))
+            .run()
+            .status(102)
+            .stdout("")
+            .stderr_has("error: `ignore_error` does not go with `task`")
+            .stderr_has("set `ignore_error: true` in task `other` itself")
+            .stderr_has(&format!("hoist.yml:{line}:"));
+    }
+    // Inside an image step's own mapping these keys are unknown: they go next to it.
+    Test::new()
+        .hoist_yml("tasks:\n  default:\n    cmds:\n      - build: {image: x, silent: true}\n")
+        .run()
+        .status(102)
+        .stderr_has("error: unknown field `silent`")
+        .stderr_has("hoist.yml:4:27");
+}
+
+#[test]
+fn ignore_error_on_an_image_step_when_the_engine_is_unreachable() {
+    let yml = |key: &str| {
+        format!(
+            "tasks:\n  t:\n    {key}\n    cmds:\n      - tag: {{image: \"hoist-a:1\", as: \"hoist-b:1\"}}\n      - echo after\n"
+        )
+    };
+    let socket = "unix:///tmp/hoist-no-such-docker.sock";
+    for key in ["ignore_error: true", "silent: false"] {
+        let out = Test::new()
+            .hoist_yml(&yml(key))
+            .env("DOCKER_HOST", socket)
+            .args(&["t"])
+            .run();
+        if key.starts_with("ignore") {
+            out.success()
+                .stdout("after\n")
+                .stderr_has(&format!(
+                    "warning: task `t`: cannot reach the Docker engine at {socket}"
+                ))
+                .stderr_has("(ignored)");
+        } else {
+            out.status(210).stdout("");
+        }
+    }
+}
+
+/// Image steps against the engine that `scripts/setup.sh` starts.
+fn engine_up() -> bool {
+    let up = std::env::var("HOIST_DOCKER_TESTS").as_deref() == Ok("1");
+    if !up {
+        eprintln!("skipped: needs the engine of scripts/setup.sh and HOIST_DOCKER_TESTS=1");
+    }
+    up
+}
+
+fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("hoist-io-{name}-{}-{nanos}", std::process::id())
+}
+
+#[test]
+fn ignore_error_on_image_steps_and_in_defer() {
+    if !engine_up() {
+        return;
+    }
+    let missing = unique("missing");
+    let yml = |ignore: &str| {
+        format!(
+            r#"
+            tasks:
+              t:
+                cmds:
+                  - defer: {{tag: {{image: "{missing}:1", as: "{missing}-b:deferred"}}}}
+                    {ignore}
+                  - tag: {{image: "{missing}:1", as: "{missing}-b:1"}}
+                    {ignore}
+                  - echo after
+            "#
+        )
+    };
+    let out = Test::new()
+        .hoist_yml(&yml("ignore_error: true"))
+        .args(&["t"])
+        .run();
+    out.success().stdout("after\n");
+    assert_eq!(
+        out.stderr.matches("(ignored)").count(),
+        2,
+        "both tag steps fail and are ignored:\n{}",
+        out.stderr
+    );
+    out.stderr_has(&format!(
+        "warning: task `t`: tagging {missing}:1 as {missing}-b:1"
+    ));
+    Test::new()
+        .hoist_yml(&yml("silent: false"))
+        .args(&["t", "-s"])
+        .run()
+        .status(210)
+        .stdout("")
+        .stderr_has(&format!(
+            "error: task `t`: tagging {missing}:1 as {missing}-b:1"
+        ));
+}
+
+#[test]
+fn silent_image_steps_print_nothing_but_their_errors() {
+    if !engine_up() {
+        return;
+    }
+    let registry = std::env::var("HOIST_TEST_REGISTRY").expect("set by scripts/setup.sh");
+    let repo = unique("silent");
+    let yml = |silent: &str| {
+        format!(
+            r#"
+            tasks:
+              b:
+                cmds:
+                  - build: {{image: {repo}, tags: [v1]}}
+                    {silent}
+                  - tag: {{image: "{repo}:v1", as: "{repo}:v2"}}
+                    {silent}
+                  - push: {{image: "{repo}:v1", to: "{registry}/io/{repo}", tags: [v1]}}
+                    {silent}
+                  - echo after
+            "#
+        )
+    };
+    let files = |test: Test| {
+        test.file(
+            "Dockerfile",
+            "FROM hoist-test/busybox:latest\nRUN echo build-log-line\n",
+        )
+    };
+    let out = files(Test::new().hoist_yml(&yml("silent: true")))
+        .args(&["b"])
+        .run();
+    out.success()
+        .stdout("after\n")
+        .stderr("hoist: [b] echo after\n");
+    let tags = std::process::Command::new("curl")
+        .args(["-s", &format!("http://{registry}/v2/io/{repo}/tags/list")])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&tags.stdout).contains("\"v1\""),
+        "the silent push did not land"
+    );
+    // The same steps without `silent` say what they do.
+    let out = files(Test::new().hoist_yml(&yml("silent: false")))
+        .args(&["b"])
+        .run();
+    out.success()
+        .stderr_has(&format!("hoist: [b] built {repo}:v1"))
+        .stderr_has(&format!("hoist: [b] tagged {repo}:v1 as {repo}:v2"))
+        .stderr_has(&format!("hoist: [b] pushed {registry}/io/{repo}:v1"));
+    // A silent step that fails still shows its error, with the build's output.
+    Test::new()
+        .file(
+            "Dockerfile",
+            "FROM hoist-test/busybox:latest\nRUN echo boom-output && exit 3\n",
+        )
+        .hoist_yml(&format!(
+            "tasks:\n  b:\n    cmds:\n      - build: {{image: {repo}-failing}}\n        silent: true\n"
+        ))
+        .args(&["b"])
+        .run()
+        .status(210)
+        .stdout("")
+        .stderr_has(&format!("error: task `b`: building `{repo}-failing:latest` failed"))
+        .stderr_has("boom-output");
+}
