@@ -398,6 +398,7 @@ impl Runner {
                         dir: scope.dir(),
                         env,
                         sink,
+                        label,
                     };
                     exec::run(command, &self.printer, &self.processes, cancel).await
                 };

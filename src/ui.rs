@@ -165,6 +165,14 @@ impl Printer {
         self.write_err(&self.paint("32", &format!("hoist: [{task}] {text}")));
     }
 
+    /// Something hoist did on its own that the user should know of
+    /// (`hoist: [task] ...`, in yellow); suppressed by --silent like warnings.
+    pub fn notice(&self, task: &str, text: &str) {
+        if !self.silent {
+            self.write_err(&self.paint("33", &format!("hoist: [{task}] {text}")));
+        }
+    }
+
     /// Narration only shown with --verbose.
     pub fn verbose(&self, text: &str) {
         if self.verbose && !self.silent {

@@ -4,6 +4,7 @@
 
 use crate::common::{Output, Test};
 use std::fs::File;
+use std::time::{Duration, Instant};
 
 /// Runs hoist with stdout and stderr written to one file, as a CI log sees
 /// them, and returns that merged text.
@@ -485,4 +486,80 @@ fn silent_image_steps_print_nothing_but_their_errors() {
         .stdout("")
         .stderr_has(&format!("error: task `b`: building `{repo}-failing:latest` failed"))
         .stderr_has("boom-output");
+}
+
+/// The state letter of a live process (`S`, `R`, ...), `None` once it is gone.
+fn process_state(pid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    (state != "Z").then_some(state)
+}
+
+fn read_pid(test: &Test, file: &str) -> i32 {
+    test.read(file).trim().parse().unwrap()
+}
+
+#[test]
+fn a_background_child_does_not_hold_hoist_and_is_named() {
+    let test = Test::new().hoist_yml(
+        r#"
+        tasks:
+          default:
+            cmds:
+              - "sleep 5 & echo $! > bg.pid; echo started"
+              - echo next
+        "#,
+    );
+    let start = Instant::now();
+    let out = test.run();
+    let took = start.elapsed();
+    let pid = read_pid(&test, "bg.pid");
+    let still_running = process_state(pid).is_some();
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    out.success().stdout("started\nnext\n").stderr_has(&format!(
+        "hoist: [default] command left process {pid} (sleep) running; it keeps running after hoist"
+    ));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(still_running, "the background sleep was killed");
+    // --silent hides the notice like any narration.
+    let out = Test::new()
+        .hoist_yml("tasks:\n  default: [\"sleep 3 & echo $! > bg.pid\", echo next]\n")
+        .args(&["-s"])
+        .run();
+    out.success().stdout("next\n").stderr("");
+}
+
+#[test]
+fn a_background_childs_output_is_forwarded_while_hoist_runs() {
+    // The child waits (at most 5 s) for the second command to have started.
+    let yml = r#"
+        tasks:
+          default:
+            cmds:
+              - "(for i in $(seq 250); do [ -e go ] && break; sleep 0.02; done; echo late) & echo started"
+              - "touch go; sleep 1; echo next"
+        "#;
+    let out = Test::new().hoist_yml(yml).args(&["-s"]).run();
+    out.success().stdout("started\nlate\nnext\n");
+    assert!(
+        out.elapsed < Duration::from_secs(4),
+        "took {:?}",
+        out.elapsed
+    );
+    // With group output (CI), the task's buffer is printed when it ends; a line
+    // of the process it left comes at once, prefixed with the task.
+    Test::new()
+        .hoist_yml(yml)
+        .args(&["-s", "-o", "group"])
+        .run()
+        .success()
+        .stdout("[default] late\nstarted\nnext\n");
 }
