@@ -6,6 +6,7 @@ use crate::ui::Printer;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -86,12 +87,23 @@ pub struct ShellCommand<'a> {
     pub dir: &'a Path,
     pub env: &'a [(String, String)],
     pub sink: &'a Sink,
+    /// The task's label, for what hoist says about the command.
+    pub label: &'a str,
 }
 
-/// Runs one command to completion, or until `cancel` turns true.
+/// Once the shell has exited, how long its output pipes may stay open before
+/// hoist goes on without them: long enough to drain what the shell wrote,
+/// short enough that a process it left in the background (`./server &`)
+/// does not hold the run.
+const PIPE_GRACE: Duration = Duration::from_millis(100);
+
+/// Runs one command to completion, or until `cancel` turns true. A process
+/// the command leaves running (`./server &`) does not hold hoist: once the
+/// shell has exited, its pipes get a short grace, then hoist says what was
+/// left and goes on, forwarding that process's output while hoist runs.
 pub async fn run(
     command: ShellCommand<'_>,
-    printer: &Printer,
+    printer: &Arc<Printer>,
     processes: &ProcessTable,
     mut cancel: watch::Receiver<bool>,
 ) -> std::io::Result<Exit> {
@@ -111,57 +123,140 @@ pub async fn run(
     if let Some(pgid) = pgid {
         processes.add(pgid);
     }
-    let out = child
-        .stdout
-        .take()
-        .map(|s| pump(s, command.sink.clone(), false));
-    let err = child
-        .stderr
-        .take()
-        .map(|s| pump(s, command.sink.clone(), true));
+    let detached = Arc::new(AtomicBool::new(false));
+    let pump = |is_stderr| Pumped {
+        sink: command.sink.clone(),
+        is_stderr,
+        label: command.label.to_owned(),
+        detached: detached.clone(),
+        printer: printer.clone(),
+    };
+    let out = child.stdout.take().map(|s| pump(false).of(s));
+    let err = child.stderr.take().map(|s| pump(true).of(s));
     let (pumps_done_tx, pumps_done) = watch::channel(false);
-    let pumps = async {
-        // Pumps end when every writer closed the pipe: the child and anything it
-        // left running in its group, as with `task`.
+    // The pumps are a task of their own: they end when every writer closed
+    // the pipes, which a process left in the background may never do while
+    // hoist runs.
+    tokio::spawn(async move {
         futures_util::future::join(
             async {
                 if let Some(out) = out {
-                    out.run(printer).await
+                    out.run().await
                 }
             },
             async {
                 if let Some(err) = err {
-                    err.run(printer).await
+                    err.run().await
                 }
             },
         )
         .await;
         pumps_done_tx.send_replace(true);
+    });
+    let status = tokio::select! {
+        status = child.wait() => Some(status?),
+        _ = cancelled(&mut cancel) => None,
     };
-    let waited = async {
-        let status = tokio::select! {
-            status = child.wait() => Some(status?),
-            _ = cancelled(&mut cancel) => None,
-        };
-        // The leader is gone, but what it left in its group may still hold our
-        // pipes; if the run is cancelled meanwhile, that must not outlive it.
-        if status.is_some() && !*cancel.borrow() {
-            tokio::select! {
-                _ = closed(pumps_done.clone()) => {}
-                _ = cancelled(&mut cancel) => {}
-            }
+    // The leader is gone, but what it left in its group may still hold our
+    // pipes; if the run is cancelled meanwhile, that must not outlive it.
+    let mut left_running = false;
+    if status.is_some() && !*cancel.borrow() {
+        tokio::select! {
+            _ = closed(pumps_done.clone()) => {}
+            _ = cancelled(&mut cancel) => {}
+            _ = tokio::time::sleep(PIPE_GRACE) => left_running = true,
         }
-        if *cancel.borrow() {
-            terminate(pgid, &mut child, pumps_done).await;
-        }
-        Ok::<_, std::io::Error>(status.map_or(Exit::Cancelled, exit_of))
-    };
-    let (exit, ()) = futures_util::future::join(waited, pumps).await;
-    let exit = exit?;
+    }
+    if *cancel.borrow() {
+        terminate(pgid, &mut child, pumps_done.clone()).await;
+        // Killed: the pipes close now, unless something left the group.
+        left_running = tokio::time::timeout(PIPE_GRACE, closed(pumps_done.clone()))
+            .await
+            .is_err();
+    }
+    if left_running {
+        detached.store(true, Ordering::Relaxed);
+        report_left_running(printer, command.label, pgid, pumps_done).await;
+    }
     if let Some(pgid) = pgid {
         processes.remove(pgid);
     }
-    Ok(exit)
+    Ok(status.map_or(Exit::Cancelled, exit_of))
+}
+
+/// Says which processes the command left holding its output; quiet if the
+/// last of them ended meanwhile.
+async fn report_left_running(
+    printer: &Printer,
+    label: &str,
+    pgid: Option<i32>,
+    pumps_done: watch::Receiver<bool>,
+) {
+    let members = pgid.map(group_members).unwrap_or_default();
+    if members.is_empty()
+        && tokio::time::timeout(PIPE_GRACE, closed(pumps_done))
+            .await
+            .is_ok()
+    {
+        return;
+    }
+    let (what, it) = match members.as_slice() {
+        [] => (
+            "a process running outside its process group".to_owned(),
+            "it",
+        ),
+        [(pid, name)] => (format!("process {pid} ({name}) running"), "it"),
+        many => (
+            format!(
+                "processes {} running",
+                many.iter()
+                    .map(|(pid, name)| format!("{pid} ({name})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "they",
+        ),
+    };
+    printer.notice(
+        label,
+        &format!(
+            "command left {what}; {it} keep{s} running after hoist (output is shown only \
+             until hoist exits: redirect it to a file to keep it)",
+            s = if it == "it" { "s" } else { "" }
+        ),
+    );
+}
+
+/// The live processes of process group `pgid`, with their names, from /proc.
+fn group_members(pgid: i32) -> Vec<(i32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut members = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp ...`; comm may itself hold spaces and `)`.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("", |(_, name)| name);
+        let mut fields = rest.split_whitespace();
+        let (state, _ppid, pgrp) = (fields.next(), fields.next(), fields.next());
+        if pgrp.and_then(|p| p.parse::<i32>().ok()) == Some(pgid) && state != Some("Z") {
+            members.push((pid, name.to_owned()));
+        }
+    }
+    members.sort();
+    members
 }
 
 /// Resolves when the run is cancelled; never, if nobody can cancel any more.
@@ -207,22 +302,30 @@ fn exit_of(status: std::process::ExitStatus) -> Exit {
     }
 }
 
-struct Pump<R> {
-    reader: R,
+/// Where one of a command's pipes goes.
+struct Pumped {
     sink: Sink,
     is_stderr: bool,
+    label: String,
+    /// hoist went on without this command: a group buffer is no longer
+    /// flushed, so lines are printed at once, prefixed with the task.
+    detached: Arc<AtomicBool>,
+    printer: Arc<Printer>,
 }
 
-fn pump<R: AsyncRead + Unpin>(reader: R, sink: Sink, is_stderr: bool) -> Pump<R> {
-    Pump {
-        reader,
-        sink,
-        is_stderr,
+impl Pumped {
+    fn of<R>(self, reader: R) -> Pump<R> {
+        Pump { reader, to: self }
     }
 }
 
+struct Pump<R> {
+    reader: R,
+    to: Pumped,
+}
+
 impl<R: AsyncRead + Unpin> Pump<R> {
-    async fn run(self, printer: &Printer) {
+    async fn run(self) {
         let mut reader = BufReader::new(self.reader);
         let mut buf = Vec::with_capacity(256);
         loop {
@@ -233,7 +336,14 @@ impl<R: AsyncRead + Unpin> Pump<R> {
                     let line = String::from_utf8_lossy(&buf);
                     let line = line.strip_suffix('\n').unwrap_or(&line);
                     let line = line.strip_suffix('\r').unwrap_or(line);
-                    self.sink.line(printer, line, self.is_stderr);
+                    let to = &self.to;
+                    match &to.sink {
+                        Sink::Buffered(_) if to.detached.load(Ordering::Relaxed) => {
+                            let line = format!("[{}] {line}", to.label);
+                            to.printer.out_line(&line, to.is_stderr)
+                        }
+                        sink => sink.line(&to.printer, line, to.is_stderr),
+                    }
                 }
             }
         }

@@ -78,13 +78,13 @@ impl Runner {
         if self.options.parallel {
             let runs = roots
                 .into_iter()
-                .map(|root| self.clone().run_task(root, IndexMap::new(), false));
+                .map(|root| self.clone().run_task(root, IndexMap::new(), false, false));
             futures_util::future::join_all(runs).await;
         } else {
             for root in roots {
                 if self
                     .clone()
-                    .run_task(root, IndexMap::new(), false)
+                    .run_task(root, IndexMap::new(), false, false)
                     .await
                     .is_err()
                 {
@@ -125,11 +125,13 @@ impl Runner {
     }
 
     /// `deferred`: run even though the run is being cancelled (a `defer:` step's call).
+    /// `silent`: called with `silent: true`, so its commands are not echoed.
     fn run_task(
         self: Arc<Self>,
         name: String,
         call_vars: IndexMap<String, Value>,
         deferred: bool,
+        silent: bool,
     ) -> BoxFuture<'static, Flow> {
         Box::pin(async move {
             let Some((canonical, task)) = self.ctx.taskfile.find(&name) else {
@@ -163,7 +165,8 @@ impl Runner {
             if self.cancelled() && !deferred {
                 return Err(Failed);
             }
-            self.run_body(&canonical, task, &scope, deferred).await
+            self.run_body(&canonical, task, &scope, deferred, silent)
+                .await
         })
     }
 
@@ -183,7 +186,8 @@ impl Runner {
             let key = self
                 .once_key(&name, &vars)
                 .unwrap_or_else(|| instance_key(&name, &vars));
-            runs.push(self.run_deduplicated(key, name, vars, deferred));
+            let silent = dep.value.silent;
+            runs.push(self.run_deduplicated(key, name, vars, deferred, silent));
         }
         let results = futures_util::future::join_all(runs).await;
         results.into_iter().collect()
@@ -206,6 +210,7 @@ impl Runner {
         name: String,
         vars: IndexMap<String, Value>,
         deferred: bool,
+        silent: bool,
     ) -> impl std::future::Future<Output = Flow> + use<> {
         let cell = self
             .once
@@ -217,7 +222,11 @@ impl Runner {
         let runner = self.clone();
         async move {
             let ok = *cell
-                .get_or_init(|| runner.run_task(name, vars, deferred).map(|r| r.is_ok()))
+                .get_or_init(|| {
+                    runner
+                        .run_task(name, vars, deferred, silent)
+                        .map(|r| r.is_ok())
+                })
                 .await;
             if ok {
                 Ok(())
@@ -249,6 +258,7 @@ impl Runner {
         task: &Spanned<Task>,
         scope: &Arc<Scope>,
         deferred: bool,
+        silent: bool,
     ) -> Flow {
         let t = &task.value;
         let (label, env, sink) = {
@@ -285,6 +295,7 @@ impl Runner {
             env: &env,
             sink: &sink,
             deferred,
+            silent,
         };
         let mut defers: Vec<&Spanned<Step>> = Vec::new();
         let mut result = Ok(());
@@ -362,6 +373,7 @@ impl Runner {
             env,
             sink,
             deferred,
+            silent: called_silent,
         } = *cx;
         let t = &task.value;
         // Shorthand forms carry no position of their own: point at the step, else the task.
@@ -370,7 +382,7 @@ impl Runner {
         } else {
             &task.referenced
         };
-        let quiet = self.options.silent || t.silent || self.ctx.taskfile.silent;
+        let quiet = self.options.silent || t.silent || self.ctx.taskfile.silent || called_silent;
         match inner {
             Step::Cmd {
                 cmd,
@@ -400,6 +412,7 @@ impl Runner {
                         dir: scope.dir(),
                         env,
                         sink,
+                        label,
                     };
                     exec::run(command, &self.printer, &self.processes, cancel).await
                 };
@@ -433,7 +446,7 @@ impl Runner {
             Step::Task {
                 task: target,
                 vars,
-                silent: _,
+                silent,
             } => {
                 let call = Call {
                     task: target.clone(),
@@ -445,9 +458,13 @@ impl Runner {
                     .await
                     .map_err(|e| self.fail(e))?;
                 // A call runs every time unless its task says `run: once` or `when_changed`.
+                let silent = *silent;
                 match self.once_key(&target, &vars) {
-                    Some(key) => self.run_deduplicated(key, target, vars, deferred).await,
-                    None => self.clone().run_task(target, vars, deferred).await,
+                    Some(key) => {
+                        self.run_deduplicated(key, target, vars, deferred, silent)
+                            .await
+                    }
+                    None => self.clone().run_task(target, vars, deferred, silent).await,
                 }
             }
             // A defer inside a defer runs in place.
@@ -464,7 +481,18 @@ impl Runner {
             }
             Step::Build(_) | Step::Push(_) | Step::Tag(_) => {
                 self.images
-                    .run(self, name, label, scope, step, inner, quiet, sink, cancel)
+                    .run(
+                        self,
+                        name,
+                        label,
+                        scope,
+                        step,
+                        inner,
+                        quiet,
+                        t.ignore_error,
+                        sink,
+                        cancel,
+                    )
                     .await
             }
         }
@@ -611,6 +639,8 @@ struct StepContext<'a> {
     sink: &'a Sink,
     /// Part of a `defer:`: runs even when the run is being cancelled.
     deferred: bool,
+    /// The task was called with `silent: true`: its commands are not echoed.
+    silent: bool,
 }
 
 enum Freshness {

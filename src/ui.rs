@@ -3,7 +3,7 @@
 
 use indicatif::MultiProgress;
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -11,6 +11,33 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl ColorChoice {
+    /// Whether a stream gets colour: `--color always|never` decide alone;
+    /// `auto` honours NO_COLOR, then CLICOLOR_FORCE (colour even when not a
+    /// terminal) and CLICOLOR=0, else colours a terminal unless TERM=dumb.
+    pub fn enabled_for(self, is_terminal: bool) -> bool {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if var("NO_COLOR").is_some() => false,
+            ColorChoice::Auto if var("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+            ColorChoice::Auto if var("CLICOLOR").is_some_and(|v| v == "0") => false,
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+fn paint(enabled: bool, code: &str, text: &str) -> String {
+    if enabled {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// Which CI system we run under, for its collapsible log groups.
@@ -40,32 +67,32 @@ impl CiKind {
 pub struct Printer {
     pub silent: bool,
     pub verbose: bool,
-    pub color: bool,
+    /// Colour in result output on stdout (listings, `--vars`).
+    pub color_out: bool,
+    /// Colour in hoist's narration, warnings and errors on stderr.
+    pub color_err: bool,
     /// stderr is a terminal and we are not in CI: progress bars are allowed.
     pub interactive: bool,
     pub ci: CiKind,
     multi: Option<MultiProgress>,
     // One lock for both streams so lines of parallel tasks never interleave mid-line.
-    lock: Mutex<()>,
+    lock: Arc<Mutex<()>>,
 }
 
 impl Printer {
     pub fn new(silent: bool, verbose: bool, color: ColorChoice) -> Self {
         let ci = CiKind::detect();
         let stderr_tty = std::io::stderr().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                stderr_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb")
-            }
-        };
+        // Each stream on its own: `hoist --list > file` on a terminal writes no
+        // colour codes into the file, and `hoist 2> log` none into the log.
+        let color_out = color.enabled_for(std::io::stdout().is_terminal());
+        let color_err = color.enabled_for(stderr_tty);
         let interactive = stderr_tty && ci == CiKind::None;
         Printer {
             silent,
             verbose,
-            color,
+            color_out,
+            color_err,
             interactive,
             ci,
             multi: if interactive && !silent {
@@ -73,7 +100,7 @@ impl Printer {
             } else {
                 None
             },
-            lock: Mutex::new(()),
+            lock: Arc::default(),
         }
     }
 
@@ -82,11 +109,27 @@ impl Printer {
         Printer {
             silent: false,
             verbose: false,
-            color: false,
+            color_out: false,
+            color_err: false,
             interactive: false,
             ci: CiKind::None,
             multi: None,
-            lock: Mutex::new(()),
+            lock: Arc::default(),
+        }
+    }
+
+    /// A printer for a `silent: true` image step: no narration, warnings or
+    /// progress bars; errors still print. Shares this printer's lock.
+    pub fn silenced(&self) -> Printer {
+        Printer {
+            silent: true,
+            verbose: false,
+            color_out: self.color_out,
+            color_err: self.color_err,
+            interactive: false,
+            ci: self.ci,
+            multi: None,
+            lock: self.lock.clone(),
         }
     }
 
@@ -95,12 +138,9 @@ impl Printer {
         self.multi.as_ref()
     }
 
+    /// Paints text bound for stderr.
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
+        paint(self.color_err, code, text)
     }
 
     fn write_err(&self, text: &str) {
@@ -125,6 +165,14 @@ impl Printer {
         self.write_err(&self.paint("32", &format!("hoist: [{task}] {text}")));
     }
 
+    /// Something hoist did on its own that the user should know of
+    /// (`hoist: [task] ...`, in yellow); suppressed by --silent like warnings.
+    pub fn notice(&self, task: &str, text: &str) {
+        if !self.silent {
+            self.write_err(&self.paint("33", &format!("hoist: [{task}] {text}")));
+        }
+    }
+
     /// Narration only shown with --verbose.
     pub fn verbose(&self, text: &str) {
         if self.verbose && !self.silent {
@@ -141,7 +189,7 @@ impl Printer {
     /// Errors are always printed, even with --silent.
     pub fn error(&self, rendered: &str) {
         let text = match rendered.strip_prefix("error:") {
-            Some(rest) if self.color => format!("{}{rest}", self.paint("1;31", "error:")),
+            Some(rest) if self.color_err => format!("{}{rest}", self.paint("1;31", "error:")),
             _ => rendered.to_owned(),
         };
         self.write_err(&text);
@@ -165,18 +213,22 @@ impl Printer {
         let _ = out.flush();
     }
 
+    /// Bold text for result output on stdout.
     pub fn bold(&self, text: &str) -> String {
-        self.paint("1", text)
+        paint(self.color_out, "1", text)
     }
 
+    /// Dim text for result output on stdout.
     pub fn dim(&self, text: &str) -> String {
-        self.paint("2", text)
+        paint(self.color_out, "2", text)
     }
 
-    /// Opens a collapsible group in CI logs (GitHub Actions, GitLab CI).
+    /// Opens a collapsible group in CI logs (GitHub Actions, GitLab CI). The
+    /// markers go to stderr, which both CIs read too: stdout then carries only
+    /// what the commands print, so `VERSION=$(hoist version)` works in CI.
     pub fn group_start(&self, name: &str) {
         match self.ci {
-            CiKind::GithubActions => self.out_line(&format!("::group::{name}"), false),
+            CiKind::GithubActions => self.out_line(&format!("::group::{name}"), true),
             CiKind::GitlabCi => {
                 let id = section_id(name);
                 let now = std::time::SystemTime::now()
@@ -185,7 +237,7 @@ impl Printer {
                 // GitLab's section markers are the one place control codes are required.
                 self.out_line(
                     &format!("\x1b[0Ksection_start:{now}:{id}[collapsed=false]\r\x1b[0K{name}"),
-                    false,
+                    true,
                 )
             }
             _ => {}
@@ -194,13 +246,13 @@ impl Printer {
 
     pub fn group_end(&self, name: &str) {
         match self.ci {
-            CiKind::GithubActions => self.out_line("::endgroup::", false),
+            CiKind::GithubActions => self.out_line("::endgroup::", true),
             CiKind::GitlabCi => {
                 let id = section_id(name);
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
-                self.out_line(&format!("\x1b[0Ksection_end:{now}:{id}\r\x1b[0K"), false)
+                self.out_line(&format!("\x1b[0Ksection_end:{now}:{id}\r\x1b[0K"), true)
             }
             _ => {}
         }

@@ -1,7 +1,7 @@
 //! Image steps against the real Docker engine and registries that
 //! `scripts/setup.sh` starts (`scripts/test.sh` sets HOIST_DOCKER_TESTS=1).
 
-use crate::common::{git, Test};
+use crate::common::{git, Made, Test};
 use std::path::Path;
 use std::process::Command;
 
@@ -479,13 +479,15 @@ fn ci_logs_group_build_output_without_control_characters() {
         .args(&["b"])
         .run();
     out.success();
+    // The group markers are on stderr, the build output they wrap on stdout.
+    assert!(out.stdout.contains("Step 1/"), "{}", out.stdout);
+    assert!(!out.stdout.contains("::"), "{}", out.stdout);
     let group = out
-        .stdout
+        .stderr
         .find("::group::b\n")
         .expect("a group for the task");
-    let step = out.stdout.find("Step 1/").expect("build output");
-    let end = out.stdout.find("::endgroup::").expect("the group ends");
-    assert!(group < step && step < end, "{}", out.stdout);
+    let end = out.stderr.find("::endgroup::").expect("the group ends");
+    assert!(group < end, "{}", out.stderr);
     assert!(out.stdout.contains("to-stderr"));
     let control = |c: char| c.is_control() && c != '\n';
     assert!(
@@ -536,57 +538,6 @@ impl Drop for LocalImages {
             .args(["rmi", "-f"])
             .args(&self.0)
             .output();
-    }
-}
-
-/// Removes, when a test ends (passed or not), what it left in the engine: every
-/// image whose name holds one of the test's own names, and the untagged
-/// images its rebuilds left (told by the OCI title label hoist sets).
-struct Made(Vec<String>);
-
-impl Made {
-    fn by(names: &[&str]) -> Made {
-        Made(names.iter().map(|n| n.to_string()).collect())
-    }
-}
-
-impl Drop for Made {
-    fn drop(&mut self) {
-        let ours = |text: &str| self.0.iter().any(|name| text.contains(name.as_str()));
-        let listed = |args: &[&str]| -> Vec<String> {
-            Command::new("docker")
-                .args(args)
-                .output()
-                .map(|o| {
-                    String::from_utf8_lossy(&o.stdout)
-                        .lines()
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut doomed: Vec<String> = listed(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
-            .into_iter()
-            .filter(|r| ours(r))
-            .collect();
-        for id in listed(&["images", "-q", "--no-trunc", "-f", "dangling=true"]) {
-            let title = listed(&[
-                "image",
-                "inspect",
-                "--format",
-                "{{ index .Config.Labels \"org.opencontainers.image.title\" }}",
-                &id,
-            ]);
-            if title.first().is_some_and(|t| ours(t)) {
-                doomed.push(id);
-            }
-        }
-        if !doomed.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rmi", "-f"])
-                .args(&doomed)
-                .output();
-        }
     }
 }
 

@@ -7,6 +7,7 @@ mod cli;
 
 mod errors;
 mod git_vars;
+mod hardening_io;
 mod images;
 mod listing;
 mod quoting;

@@ -81,7 +81,9 @@ fn the_ci_branch_of_a_fork_pull_request_is_untrusted() {
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_HEAD_REF", "x$(touch PWNED)");
     let out = test.run();
-    out.success().stdout_has("branch=x$(touch PWNED)\n");
+    out.success()
+        .stdout_has("branch=x$(touch PWNED)\n")
+        .stderr_has("::group::default\n");
     assert!(!test.path().join("PWNED").exists());
 }
 

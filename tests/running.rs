@@ -166,7 +166,8 @@ fn github_actions_groups_by_default() {
         .args(&["-s"])
         .run()
         .success()
-        .stdout("::group::default\nhi\n::endgroup::\n");
+        .stdout("hi\n")
+        .stderr("::group::default\n::endgroup::\n");
 }
 
 #[test]

@@ -6,6 +6,7 @@ use crate::docker::{self, BuildSpec, ImageMetadata, PushSpec, Rendered, TagSpec}
 use crate::error::{Error, Result};
 use crate::exec::Sink;
 use crate::taskfile::{LatestPolicy, Step, Text};
+use crate::ui::Printer;
 use crate::vars::{Effects, Scope};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
@@ -46,9 +47,11 @@ impl ImageSteps {
         step: &Spanned<Step>,
         inner: &Step,
         quiet: bool,
+        task_ignores_error: bool,
         sink: &Sink,
         cancel: watch::Receiver<bool>,
     ) -> std::result::Result<(), Failed> {
+        let flags = inner.image_flags().unwrap_or_default();
         // The pre-flight rendered this step in the same scope (no call vars);
         // the first run of it takes that result instead of rendering again.
         let preflighted = match scope.is_plain() {
@@ -90,18 +93,47 @@ impl ImageSteps {
             }
             return Ok(());
         }
-        let docker_error = |error: docker::DockerError| {
-            if error.is_interruption() {
-                // The run's own error (`interrupted`, or the failure that
-                // cancelled it) is already recorded; this says what was stopped.
-                runner.printer().warn(&format!("task `{task}`: {error}"));
-                return Failed;
-            }
-            runner.record_failure(Error::Docker {
-                task: Some(task.to_owned()),
-                error: Box::new(error),
-            })
+        // A silent step shows no status line, build log or progress; its
+        // error, if any, is reported like any other.
+        let silenced;
+        let printer = if flags.silent {
+            silenced = runner.printer().silenced();
+            &silenced
+        } else {
+            runner.printer().as_ref()
         };
+        let quiet = quiet || flags.silent;
+        let result = self
+            .execute(runner, label, &spec, printer, quiet, sink, cancel)
+            .await;
+        let Err(error) = result else { return Ok(()) };
+        if error.is_interruption() {
+            // The run's own error (`interrupted`, or the failure that
+            // cancelled it) is already recorded; this says what was stopped.
+            runner.printer().warn(&format!("task `{task}`: {error}"));
+            return Err(Failed);
+        }
+        let error = Error::Docker {
+            task: Some(task.to_owned()),
+            error: Box::new(error),
+        };
+        if flags.ignore_error || task_ignores_error {
+            runner.printer().warn(&format!("{error} (ignored)"));
+            return Ok(());
+        }
+        Err(runner.record_failure(error))
+    }
+
+    async fn execute(
+        &self,
+        runner: &Arc<Runner>,
+        label: &str,
+        spec: &ImageSpec,
+        printer: &Printer,
+        quiet: bool,
+        sink: &Sink,
+        cancel: watch::Receiver<bool>,
+    ) -> std::result::Result<(), docker::DockerError> {
         let engine = self
             .engine
             .get_or_try_init(|| async {
@@ -112,18 +144,16 @@ impl ImageSteps {
                     .verbose(&format!("Docker engine at {} (API {api})", engine.host));
                 Ok(engine)
             })
-            .await
-            .map_err(docker_error)?;
-        let printer = runner.printer();
+            .await?;
         if !quiet {
-            let what = match &spec {
+            let what = match spec {
                 ImageSpec::Build(s) => format!("build {}", s.image.value),
                 ImageSpec::Push(s) => format!("push {}", s.image.value),
                 ImageSpec::Tag(s) => format!("tag {} as {}", s.image.value, s.target.value),
             };
             printer.status(label, &what);
         }
-        let result = match &spec {
+        match spec {
             ImageSpec::Build(s) => {
                 let log = |line: &str| match sink {
                     Sink::Direct => printer.out_line(&format!("[{label}] {line}"), false),
@@ -135,8 +165,7 @@ impl ImageSteps {
             }
             ImageSpec::Push(s) => docker::push(engine, s, printer, cancel).await.map(|_| ()),
             ImageSpec::Tag(s) => docker::tag(engine, s, printer).await,
-        };
-        result.map_err(docker_error)
+        }
     }
 }
 

@@ -5,7 +5,7 @@ mod step;
 mod value;
 
 pub use model::{Call, Precondition, RunPolicy, Task, Text, VarMap};
-pub use step::{BuildStep, LatestPolicy, PushStep, Step, TagStep};
+pub use step::{BuildStep, LatestPolicy, PushStep, Step, StepFlags, TagStep};
 pub use value::VarValue;
 
 use crate::error::{closest, Error, Result};

@@ -43,6 +43,56 @@ impl Step {
         )
     }
 
+    /// `silent` and `ignore_error` of an image step (written next to
+    /// `build:`, `push:` or `tag:`); `None` for the other kinds.
+    pub fn image_flags(&self) -> Option<StepFlags> {
+        match self {
+            Step::Build(b) => Some(b.flags),
+            Step::Push(p) => Some(p.flags),
+            Step::Tag(t) => Some(t.flags),
+            _ => None,
+        }
+    }
+
+    /// Applies the `silent` / `ignore_error` written next to `defer:` (or an
+    /// image step's kind key) to the step itself.
+    fn with_flags(self, flags: StepFlags) -> Result<Step, String> {
+        Ok(match self {
+            Step::Cmd {
+                cmd,
+                silent,
+                ignore_error,
+            } => Step::Cmd {
+                cmd,
+                silent: silent || flags.silent,
+                ignore_error: ignore_error || flags.ignore_error,
+            },
+            Step::Task { task, vars, silent } => {
+                if flags.ignore_error {
+                    return Err(no_ignore_error_on_call(&task.value));
+                }
+                Step::Task {
+                    task,
+                    vars,
+                    silent: silent || flags.silent,
+                }
+            }
+            Step::Defer(inner) => Step::Defer(Box::new(inner.with_flags(flags)?)),
+            Step::Build(mut b) => {
+                b.flags = b.flags.or(flags);
+                Step::Build(b)
+            }
+            Step::Push(mut p) => {
+                p.flags = p.flags.or(flags);
+                Step::Push(p)
+            }
+            Step::Tag(mut t) => {
+                t.flags = t.flags.or(flags);
+                Step::Tag(t)
+            }
+        })
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Step::Cmd { .. } => "cmd",
@@ -53,6 +103,33 @@ impl Step {
             Step::Tag(_) => "tag",
         }
     }
+}
+
+/// The step-level `silent` and `ignore_error` of an image step.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StepFlags {
+    /// No status lines, build log or progress: only an error, if it fails.
+    pub silent: bool,
+    /// A failure is a warning and the task goes on.
+    pub ignore_error: bool,
+}
+
+impl StepFlags {
+    fn or(self, other: StepFlags) -> StepFlags {
+        StepFlags {
+            silent: self.silent || other.silent,
+            ignore_error: self.ignore_error || other.ignore_error,
+        }
+    }
+}
+
+/// A called task's failure stops the run (its error is already recorded), so
+/// `ignore_error` on a call is refused rather than accepted and not honoured.
+fn no_ignore_error_on_call(task: &str) -> String {
+    format!(
+        "`ignore_error` does not go with `task` (a called task's failure cannot be ignored): \
+         set `ignore_error: true` in task `{task}` itself"
+    )
 }
 
 /// When a `latest` tag in `tags` is kept.
@@ -94,6 +171,9 @@ pub struct BuildStep {
     pub network: Option<Text>,
     #[serde(default)]
     pub platform: Option<Text>,
+    /// Written next to `build:`, not inside it.
+    #[serde(skip)]
+    pub flags: StepFlags,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -106,6 +186,9 @@ pub struct PushStep {
     pub tags: Vec<Text>,
     #[serde(default)]
     pub latest: LatestPolicy,
+    /// Written next to `push:`, not inside it.
+    #[serde(skip)]
+    pub flags: StepFlags,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,6 +197,9 @@ pub struct TagStep {
     pub image: Text,
     #[serde(rename = "as")]
     pub target: Text,
+    /// Written next to `tag:`, not inside it.
+    #[serde(skip)]
+    pub flags: StepFlags,
 }
 
 /// Every key a step mapping may have; exactly one of the kind keys must be set.
@@ -183,19 +269,24 @@ impl<'de> Deserialize<'de> for Step {
                 if m.vars.is_some() && m.task.is_none() {
                     return Err(de::Error::custom("`vars` in a step only goes with `task`"));
                 }
-                Ok(if let Some(cmd) = m.cmd {
+                let flags = StepFlags {
+                    silent: m.silent,
+                    ignore_error: m.ignore_error,
+                };
+                let step = if let Some(cmd) = m.cmd {
                     Step::Cmd {
                         cmd,
-                        silent: m.silent,
-                        ignore_error: m.ignore_error,
+                        silent: false,
+                        ignore_error: false,
                     }
                 } else if let Some(task) = m.task {
                     Step::Task {
                         task,
                         vars: m.vars.unwrap_or_default(),
-                        silent: m.silent,
+                        silent: false,
                     }
                 } else if let Some(inner) = m.defer {
+                    // go-task's `{defer: ..., silent: true}`: the flags are the deferred step's.
                     Step::Defer(inner)
                 } else if let Some(b) = m.build {
                     Step::Build(b)
@@ -203,7 +294,8 @@ impl<'de> Deserialize<'de> for Step {
                     Step::Push(p)
                 } else {
                     Step::Tag(m.tag.expect("one kind is set"))
-                })
+                };
+                step.with_flags(flags).map_err(de::Error::custom)
             }
         }
         deserializer.deserialize_any(StepVisitor)

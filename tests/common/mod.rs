@@ -338,3 +338,54 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// Removes, when a test ends (passed or not), what it left in the engine: every
+/// image whose name holds one of the test's own names, and the untagged
+/// images its rebuilds left (told by the OCI title label hoist sets).
+pub struct Made(Vec<String>);
+
+impl Made {
+    pub fn by(names: &[&str]) -> Made {
+        Made(names.iter().map(|n| n.to_string()).collect())
+    }
+}
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        let ours = |text: &str| self.0.iter().any(|name| text.contains(name.as_str()));
+        let listed = |args: &[&str]| -> Vec<String> {
+            Command::new("docker")
+                .args(args)
+                .output()
+                .map(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .lines()
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut doomed: Vec<String> = listed(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .into_iter()
+            .filter(|r| ours(r))
+            .collect();
+        for id in listed(&["images", "-q", "--no-trunc", "-f", "dangling=true"]) {
+            let title = listed(&[
+                "image",
+                "inspect",
+                "--format",
+                "{{ index .Config.Labels \"org.opencontainers.image.title\" }}",
+                &id,
+            ]);
+            if title.first().is_some_and(|t| ours(t)) {
+                doomed.push(id);
+            }
+        }
+        if !doomed.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rmi", "-f"])
+                .args(&doomed)
+                .output();
+        }
+    }
+}
