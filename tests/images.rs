@@ -114,7 +114,7 @@ fn example_pipeline_on_a_git_flow_history() {
     git(dir, &["add", "."]);
     git(dir, &["commit", "-qm", "hbaas"]);
     let project = unique("hbaas");
-    let _made = Made::by(&[&project]);
+    let _made = Made::by(&[&project]).with_new_untagged();
 
     let run = |scenario: &str, env: &[(&str, &str)]| -> (String, String) {
         let repo = format!("go-with-the-flow/{project}-{scenario}");
@@ -376,7 +376,7 @@ fn missing_dockerfile() {
 #[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn registry_refusing_the_connection_names_registry_repo_and_tag() {
     services();
-    let _made = Made::by(&["hoist-tiny-127-0-0-1-1-refused"]);
+    let _made = Made::by(&["hoist-tiny-127-0-0-1-1-refused", "127.0.0.1:1/refused/"]);
     tiny_image_test("127.0.0.1:1/refused/app")
         .args(&["push"])
         .run()

@@ -124,6 +124,7 @@ impl ImageSteps {
         Err(runner.record_failure(error))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn execute(
         &self,
         runner: &Arc<Runner>,

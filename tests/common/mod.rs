@@ -342,11 +342,32 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// Removes, when a test ends (passed or not), what it left in the engine: every
 /// image whose name holds one of the test's own names, and the untagged
 /// images its rebuilds left (told by the OCI title label hoist sets).
-pub struct Made(Vec<String>);
+pub struct Made(Vec<String>, Option<Vec<String>>);
+
+fn dangling_images() -> Vec<String> {
+    Command::new("docker")
+        .args(["images", "-q", "--no-trunc", "-f", "dangling=true"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 impl Made {
     pub fn by(names: &[&str]) -> Made {
-        Made(names.iter().map(|n| n.to_string()).collect())
+        Made(names.iter().map(|n| n.to_string()).collect(), None)
+    }
+
+    /// Also every untagged image that appears while the test runs: the build
+    /// stages of a multi-stage Dockerfile carry no label to tell them by.
+    /// (An image another build still stands on is refused by the engine.)
+    pub fn with_new_untagged(mut self) -> Made {
+        self.1 = Some(dangling_images());
+        self
     }
 }
 
