@@ -4,9 +4,9 @@ mod model;
 mod step;
 mod value;
 
-pub use model::{Call, Precondition, RunPolicy, Task, Text, VarMap};
+pub use model::{Call, Precondition, RunPolicy, Task};
 pub use step::{BuildStep, LatestPolicy, PushStep, Step, StepFlags, TagStep};
-pub use value::VarValue;
+pub use value::{Text, VarMap, VarValue};
 
 use crate::error::{closest, Error, Result};
 use crate::source::Origin;

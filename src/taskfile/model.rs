@@ -2,18 +2,12 @@
 //! that template errors point at the file, line and column they came from.
 
 use super::step::Step;
-use super::value::VarValue;
+use super::value::{unspanned, Text, VarMap};
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::fmt;
-
-/// A string template with its position in the task file.
-pub type Text = Spanned<String>;
-
-/// Variables in file order.
-pub type VarMap = IndexMap<String, Spanned<VarValue>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -288,12 +282,3 @@ impl<'de> Deserialize<'de> for Precondition {
     }
 }
 
-/// A string whose position is filled in by the enclosing `Spanned` (the
-/// shorthand forms are plain scalars, so the outer span is the string's span).
-pub fn unspanned(v: &str) -> Text {
-    Spanned::new(
-        v.to_owned(),
-        serde_saphyr::Location::UNKNOWN,
-        serde_saphyr::Location::UNKNOWN,
-    )
-}

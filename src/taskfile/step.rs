@@ -1,7 +1,7 @@
 //! Steps of a task's `cmds`. New step kinds are new variants here plus a
 //! field in `StepMap`; the runner matches on the enum.
 
-use super::model::{unspanned, Text, VarMap};
+use super::value::{unspanned, Text, VarMap};
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;

@@ -1,10 +1,28 @@
-//! Variable values as written: scalars and lists/maps of them (strings are
+//! The value types the task file model and its steps share: spanned text,
+//! variable maps, and variable values as written: scalars and lists/maps of them (strings are
 //! templates), or `{sh: COMMAND}` whose trimmed stdout is the value.
 
 use indexmap::IndexMap;
+use serde_saphyr::Spanned;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
+
+/// A string template with its position in the task file.
+pub type Text = Spanned<String>;
+
+/// Variables in file order.
+pub type VarMap = IndexMap<String, Spanned<VarValue>>;
+
+/// A string whose position is filled in by the enclosing `Spanned` (the
+/// shorthand forms are plain scalars, so the outer span is the string's span).
+pub fn unspanned(v: &str) -> Text {
+    Spanned::new(
+        v.to_owned(),
+        serde_saphyr::Location::UNKNOWN,
+        serde_saphyr::Location::UNKNOWN,
+    )
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum VarValue {
