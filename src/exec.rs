@@ -350,13 +350,21 @@ impl<R: AsyncRead + Unpin> Pump<R> {
     }
 }
 
+/// A captured command that failed: its exit code (127 when it could not
+/// start) and what it printed on stderr.
+#[derive(Clone, Debug)]
+pub(crate) struct CaptureFailure {
+    pub(crate) code: i32,
+    pub(crate) stderr: String,
+}
+
 /// Runs an `sh:` var's command to completion and returns its trimmed stdout.
 /// Blocking: callers run it off the async runtime's thread.
 pub(crate) fn capture(
     script: &str,
     dir: &std::path::Path,
     env: &[(String, String)],
-) -> std::result::Result<String, crate::vars::ShFailure> {
+) -> std::result::Result<String, CaptureFailure> {
     let output = std::process::Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -368,11 +376,11 @@ pub(crate) fn capture(
         Ok(out) if out.status.success() => {
             Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
         }
-        Ok(out) => Err(crate::vars::ShFailure {
+        Ok(out) => Err(CaptureFailure {
             code: out.status.code().unwrap_or(1),
             stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
         }),
-        Err(e) => Err(crate::vars::ShFailure {
+        Err(e) => Err(CaptureFailure {
             code: 127,
             stderr: e.to_string(),
         }),

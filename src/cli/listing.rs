@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::taskfile::{Step, Taskfile};
 use crate::ui::Printer;
-use crate::vars::Context;
+use crate::vars::Session;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -124,7 +124,7 @@ fn is_secret_name(name: &str) -> bool {
     .any(|word| upper.contains(word))
 }
 
-pub fn vars(ctx: &Arc<Context>, printer: &Printer, task: Option<&str>, json: bool) -> Result<()> {
+pub fn vars(ctx: &Arc<Session>, printer: &Printer, task: Option<&str>, json: bool) -> Result<()> {
     let scope = match task {
         Some(name) => ctx.scope_for_task(
             name,

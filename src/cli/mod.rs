@@ -12,7 +12,7 @@ use crate::graph::Graph;
 use crate::runner::{Options, Runner};
 use crate::taskfile::Taskfile;
 use crate::ui::{CiKind, Printer};
-use crate::vars::Context;
+use crate::vars::Session;
 use arguments::{Arguments, GraphFormat};
 use clap::{CommandFactory, Parser, ValueEnum};
 use invocation::{Invocation, Mode, RunFlags};
@@ -76,7 +76,7 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
         return listing::list(&taskfile, &printer, all, json);
     }
     let context = || {
-        Context::new(
+        Session::new(
             taskfile.clone(),
             printer.clone(),
             inv.cli_vars.clone(),
@@ -115,7 +115,7 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
 }
 
 fn run_tasks(
-    ctx: Arc<Context>,
+    ctx: Arc<Session>,
     flags: &RunFlags,
     roots: Vec<String>,
     printer: &Printer,

@@ -94,7 +94,7 @@ impl Runner {
         let (sources, generates) = {
             let (scope, name) = (scope.clone(), name.to_owned());
             evaluate(move |fx| {
-                let task = &scope.context().taskfile.tasks[name.as_str()];
+                let task = &scope.session().taskfile.tasks[name.as_str()];
                 let render_all = |list: &[Text], what: &str| -> Result<Vec<String>> {
                     list.iter()
                         .map(|s| scope.render(s, &task.referenced, what, fx))

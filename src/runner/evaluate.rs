@@ -37,7 +37,7 @@ pub(super) fn eval_vars(
     at: &Location,
     fx: Effects,
 ) -> Result<IndexMap<String, Value>> {
-    let taskfile = &scope.context().taskfile;
+    let taskfile = &scope.session().taskfile;
     let mut out = IndexMap::new();
     for (key, value) in vars {
         let origin = taskfile.origin_of(value, at);
@@ -52,7 +52,7 @@ pub(super) fn command_env(
     task: &Spanned<Task>,
     fx: Effects,
 ) -> Result<Vec<(String, String)>> {
-    let ctx = scope.context();
+    let ctx = scope.session();
     let mut env: IndexMap<String, String> = ctx.dotenv().iter().cloned().collect();
     let global = ctx.global();
     for (key, value) in &ctx.taskfile.env {

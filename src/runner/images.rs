@@ -174,7 +174,7 @@ impl ImageSteps {
 /// invalid tag or repository fails before a build starts or a tag is pushed.
 /// Steps whose templates need call vars are checked when they run instead.
 pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()> {
-    let taskfile = &runner.context().taskfile;
+    let taskfile = &runner.session().taskfile;
     for name in graph.edges.keys() {
         let Some((_, task)) = taskfile.find(name) else {
             continue;
@@ -190,7 +190,7 @@ pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()
         // It reads git but runs no command: an `sh:` var may need a dep's work.
         let Ok(scope) =
             runner
-                .context()
+                .session()
                 .scope_for_task(name, task, Default::default(), Effects::Git)
         else {
             continue;
@@ -228,7 +228,7 @@ pub fn render(
     at: &Location,
     fx: Effects,
 ) -> Result<ImageSpec> {
-    let ctx = scope.context();
+    let ctx = scope.session();
     let text = |t: &Text, what: &str| -> Result<Rendered> {
         Ok(Rendered {
             value: scope.render(t, at, what, fx)?,
@@ -332,7 +332,7 @@ fn keep_latest(scope: &Arc<Scope>, policy: LatestPolicy, fx: Effects) -> Result<
                 .unwrap_or(&tag)
                 .starts_with(|c: char| c.is_ascii_digit());
             let branch = get("GIT_BRANCH")?;
-            let default = scope.context().git_default_branch(fx)?;
+            let default = scope.session().git_default_branch(fx)?;
             is_release || (!branch.is_empty() && default.as_deref() == Some(branch.as_str()))
         }
     })

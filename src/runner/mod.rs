@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::exec::{OutputMode, ProcessTable};
 use crate::taskfile::{Call, RunPolicy, Task};
 use crate::ui::Printer;
-use crate::vars::{Context, Scope};
+use crate::vars::{Scope, Session};
 use evaluate::{eval_vars, evaluate};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -50,7 +50,7 @@ pub struct Failed;
 type Flow = std::result::Result<(), Failed>;
 
 pub struct Runner {
-    ctx: Arc<Context>,
+    ctx: Arc<Session>,
     printer: Arc<Printer>,
     options: Options,
     permits: Semaphore,
@@ -64,7 +64,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(ctx: Arc<Context>, options: Options) -> Arc<Runner> {
+    pub fn new(ctx: Arc<Session>, options: Options) -> Arc<Runner> {
         let printer = ctx.printer.clone();
         let state_dir = ctx.taskfile.dir.join(".hoist");
         Arc::new(Runner {
@@ -274,7 +274,7 @@ impl Runner {
         &self.printer
     }
 
-    pub fn context(&self) -> &Arc<Context> {
+    pub fn session(&self) -> &Arc<Session> {
         &self.ctx
     }
 

@@ -38,7 +38,7 @@ impl Runner {
         let (label, env, sink) = {
             let (scope, name, mode) = (scope.clone(), name.to_owned(), self.options.output);
             evaluate(move |fx| {
-                let task = &scope.context().taskfile.tasks[name.as_str()];
+                let task = &scope.session().taskfile.tasks[name.as_str()];
                 let label = match &task.value.label {
                     Some(label) => scope.render(label, &task.referenced, "`label`", fx)?,
                     None => name.clone(),

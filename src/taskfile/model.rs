@@ -281,4 +281,3 @@ impl<'de> Deserialize<'de> for Precondition {
         deserializer.deserialize_any(PreVisitor)
     }
 }
-

@@ -3,9 +3,9 @@
 //! templates), or `{sh: COMMAND}` whose trimmed stdout is the value.
 
 use indexmap::IndexMap;
-use serde_saphyr::Spanned;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 use std::fmt;
 
 /// A string template with its position in the task file.

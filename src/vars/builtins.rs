@@ -4,7 +4,7 @@
 //! quoted in shell commands when they need it, see `template::trust`); `TASK`
 //! and `CLI_ARGS` are the user's own words and keep their word splitting.
 
-use super::{Context, Effects};
+use super::{Effects, Session};
 use crate::error::{Error, Result};
 use crate::template::trust;
 use minijinja::Value;
@@ -48,7 +48,7 @@ const FROM_GIT: &[&str] = &[
     "GIT_DIRTY",
 ];
 
-impl Context {
+impl Session {
     /// A built-in's value, computed once per invocation; `None` when `name`
     /// is no built-in.
     pub(super) fn builtin(

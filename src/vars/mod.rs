@@ -51,8 +51,9 @@ impl Effects {
     }
 }
 
-/// What one invocation shares between all scopes.
-pub struct Context {
+/// What one invocation of hoist shares between all scopes: the task file,
+/// the template engine, the environment, and what git and `sh:` gave.
+pub struct Session {
     pub taskfile: Arc<Taskfile>,
     pub engine: Engine,
     pub printer: Arc<Printer>,
@@ -78,20 +79,13 @@ pub struct Context {
 /// One `sh:` command's result, once it has succeeded.
 type ShSlot = Arc<Mutex<Option<String>>>;
 
-/// A failed `sh:` command.
-#[derive(Clone, Debug)]
-pub(crate) struct ShFailure {
-    pub(crate) code: i32,
-    pub(crate) stderr: String,
-}
-
-impl Context {
+impl Session {
     pub fn new(
         taskfile: Arc<Taskfile>,
         printer: Arc<Printer>,
         cli_vars: IndexMap<String, String>,
         cli_args: String,
-    ) -> Result<Arc<Context>> {
+    ) -> Result<Arc<Session>> {
         let mut environ: BTreeMap<String, String> = std::env::vars().collect();
         let mut dotenv = Vec::new();
         for file in &taskfile.dotenv {
@@ -112,7 +106,7 @@ impl Context {
                 }
             }
         }
-        Ok(Arc::new(Context {
+        Ok(Arc::new(Session {
             taskfile,
             engine: Engine::new(),
             printer,
@@ -250,7 +244,7 @@ impl Context {
         dir: &Path,
         command: &str,
         effects: Effects,
-    ) -> Result<std::result::Result<String, ShFailure>> {
+    ) -> Result<std::result::Result<String, crate::exec::CaptureFailure>> {
         let slot = self
             .sh_results
             .lock()

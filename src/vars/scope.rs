@@ -2,7 +2,7 @@
 //! lookups that resolve a name through the precedence chain.
 
 use super::builtins::{BUILTINS, ENV_OVERRIDABLE};
-use super::{Context, Effects};
+use super::{Effects, Session};
 use crate::error::{closest, Error, Result};
 use crate::source::Origin;
 use crate::taskfile::{Text, VarMap, VarValue};
@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 /// One level of variables: the global vars, or a task instance's.
 pub struct Scope {
-    pub(super) ctx: Arc<Context>,
+    pub(super) ctx: Arc<Session>,
     /// Tells this scope's variables from another instance's of the same task.
     pub(super) id: usize,
     pub(super) parent: Option<Arc<Scope>>,
@@ -112,7 +112,7 @@ impl Object for Frame {
 }
 
 impl Scope {
-    pub fn context(&self) -> &Arc<Context> {
+    pub fn session(&self) -> &Arc<Session> {
         &self.ctx
     }
 

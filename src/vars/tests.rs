@@ -2,7 +2,7 @@ use super::*;
 use crate::taskfile::Taskfile;
 use crate::ui::Printer;
 
-fn context(yaml: &str, cli: &[(&str, &str)]) -> Arc<Context> {
+fn context(yaml: &str, cli: &[(&str, &str)]) -> Arc<Session> {
     let dir = tempfile::tempdir().unwrap().keep();
     std::fs::write(dir.join("hoist.yml"), yaml).unwrap();
     let file = Taskfile::parse(dir.join("hoist.yml"), yaml).unwrap();
@@ -10,7 +10,7 @@ fn context(yaml: &str, cli: &[(&str, &str)]) -> Arc<Context> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    Context::new(
+    Session::new(
         Arc::new(file),
         Arc::new(Printer::plain()),
         cli,
