@@ -1,8 +1,10 @@
 //! hoist: a build task runner for Go-service container pipelines.
 //!
 //! Data flows one way: `cli` -> `taskfile` -> `vars`/`template` -> `graph`
-//! -> `runner` (which drives `exec` and `docker`) -> `ui`. Only `exec`,
-//! `docker` and `git` touch the outside world.
+//! -> `runner` (which drives `exec` and `docker`) -> `ui`. Only `exec` starts
+//! processes, `docker` talks to the engine, `git` reads the repository and
+//! `fingerprint` reads sources and writes `.hoist/`; the rest is pure. The
+//! README's "Code map" says where each job lives.
 
 pub mod cli;
 pub mod docker;
