@@ -527,6 +527,49 @@ fn engine_over_tcp_with_tls() {
         .stderr_has("hoist: [b] built hoist-tls-engine:v1");
 }
 
+/// An engine certificate that our ca.pem did not sign: the error says why the
+/// handshake failed and the help points at DOCKER_CERT_PATH.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn engine_whose_certificate_is_not_trusted() {
+    services();
+    let host = std::env::var("HOIST_TEST_ENGINE_TLS_HOST").expect("set by scripts/setup.sh");
+    let certs = Path::new(&std::env::var("HOIST_TEST_ENGINE_TLS_CERTS").unwrap()).to_owned();
+    let read = |name: &str| std::fs::read_to_string(certs.join(name)).unwrap();
+    // Our own client certificate stands in for a CA that signed nothing.
+    let test = Test::new()
+        .file("certs/ca.pem", &read("cert.pem"))
+        .file("certs/cert.pem", &read("cert.pem"))
+        .file("certs/key.pem", &read("key.pem"))
+        .hoist_yml("tasks:\n  b:\n    cmds:\n      - build: {image: hoist-untrusted}\n");
+    let cert_path = test.path().join("certs");
+    test.env("DOCKER_HOST", &host)
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", cert_path.to_str().unwrap())
+        .args(&["b"])
+        .run()
+        .status(210)
+        .stderr_has(&format!(
+            "error: task `b`: cannot reach the Docker engine at {host}: "
+        ))
+        .stderr_has("invalid peer certificate: UnknownIssuer")
+        .stderr_has(
+            "help: check that DOCKER_HOST is the engine's TLS port and that DOCKER_CERT_PATH",
+        );
+}
+
+#[test]
+fn docker_host_with_an_unknown_scheme() {
+    Test::new()
+        .hoist_yml("tasks:\n  b:\n    cmds:\n      - build: {image: app}\n")
+        .env("DOCKER_HOST", "ssh://builder@example.invalid")
+        .args(&["b"])
+        .run()
+        .status(210)
+        .stderr_has("error: task `b`: cannot reach the Docker engine at ssh://builder@example.invalid: DOCKER_HOST must start with unix://, tcp://, http:// or https://")
+        .stderr_has("help: e.g. DOCKER_HOST=unix:///var/run/docker.sock");
+}
+
 /// Removes local images when a test ends, passed or not.
 struct LocalImages(Vec<String>);
 

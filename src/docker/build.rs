@@ -7,7 +7,7 @@
 //! that container itself as well, so that none is left once hoist has exited.
 
 use super::context::{stream_context, ContextError, ContextStats};
-use super::{final_tags, reference, repository, BuildSpec, DockerError, Engine};
+use super::{final_tags, reference, repository, BuildFailure, BuildSpec, DockerError, Engine};
 use crate::exec::cancelled;
 use crate::ui::Printer;
 use bollard::query_parameters::{BuildImageOptions, RemoveContainerOptions, TagImageOptions};
@@ -84,9 +84,13 @@ pub async fn build(
     match build_once(engine, spec, printer, log, cancel.clone()).await {
         // A dropped connection (seen under heavy load) is retried once; the
         // daemon's layer cache makes the second attempt cheap.
-        Err(DockerError::BuildFailed { message, .. }) if message.starts_with(CONNECTION_LOST) => {
+        Err(DockerError::BuildFailed {
+            cause: cause @ BuildFailure::ConnectionLost,
+            message,
+            ..
+        }) => {
             printer.warn(&format!(
-                "task `{}`: {message}; building once more",
+                "task `{}`: {cause}{message}; building once more",
                 spec.task
             ));
             build_once(engine, spec, printer, log, cancel).await
@@ -94,8 +98,6 @@ pub async fn build(
         other => other,
     }
 }
-
-const CONNECTION_LOST: &str = "connection to the engine lost";
 
 async fn build_once(
     engine: &Engine,
@@ -138,7 +140,7 @@ async fn build_once(
     let mut step: Option<String> = None;
     let mut step_output: Vec<String> = Vec::new();
     let mut image_id = String::new();
-    let mut failure: Option<String> = None;
+    let mut failure: Option<(BuildFailure, String)> = None;
     let mut pending = String::new();
     // The container of the step at work (`RUN`, `COPY`, ...), if any.
     let mut container: Option<String> = None;
@@ -155,17 +157,13 @@ async fn build_once(
         let Some(item) = item else { break };
         let info = match item {
             Ok(info) => info,
-            Err(bollard::errors::Error::DockerStreamError { error }) => {
-                failure = Some(error);
-                break;
-            }
             Err(e) => {
-                failure = Some(format!("{CONNECTION_LOST}: {e}"));
+                failure = Some(stream_failure(e));
                 break;
             }
         };
         if let Some(detail) = info.error_detail.and_then(|d| d.message) {
-            failure = Some(detail);
+            failure = Some((BuildFailure::Engine, detail));
             break;
         }
         if let Some(id) = info.aux.and_then(|aux| aux.id) {
@@ -228,7 +226,7 @@ async fn build_once(
             source: std::io::Error::other("context writer stopped"),
         })
     });
-    if let Some(message) = failure {
+    if let Some((cause, message)) = failure {
         // A context error explains a broken stream better than the daemon's EOF.
         if let Err(e) = stats {
             return Err(DockerError::Context(e.to_string()));
@@ -237,6 +235,7 @@ async fn build_once(
             image: refs[0].clone(),
             step,
             output: step_output,
+            cause,
             message,
         });
     }
@@ -281,6 +280,20 @@ async fn build_once(
     };
     summarize(printer, task, &report);
     Ok(report)
+}
+
+/// Why a build's stream ended in an error: the engine's own report (inside
+/// the stream, or as the answer's status), or a broken connection.
+fn stream_failure(error: bollard::errors::Error) -> (BuildFailure, String) {
+    use bollard::errors::Error as E;
+    match error {
+        E::DockerStreamError { error } => (BuildFailure::Engine, error),
+        E::HyperResponseError { .. }
+        | E::HyperLegacyError { .. }
+        | E::IOError { .. }
+        | E::RequestTimeoutError => (BuildFailure::ConnectionLost, error.to_string()),
+        other => (BuildFailure::Engine, other.to_string()),
+    }
 }
 
 /// Removes a build's container (killing it first), or makes sure the engine

@@ -17,7 +17,7 @@ pub(crate) use crate::reference;
 pub use auth::{credentials_for, Credentials, PASSWORD_VAR, USER_VAR};
 pub use build::{build, plan_build, BuildReport};
 pub use describe::{describe_build, describe_push, describe_tag};
-pub use engine::Engine;
+pub use engine::{ConnectFailure, Engine};
 pub use push::{plan_push, plan_tag, push, tag, PushReport};
 
 use std::path::PathBuf;
@@ -84,7 +84,12 @@ pub struct TagSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     #[error("cannot reach the Docker engine at {host}: {reason}")]
-    Unreachable { host: String, reason: String },
+    Unreachable {
+        host: String,
+        /// What the connection's error says went wrong, for the help.
+        cause: ConnectFailure,
+        reason: String,
+    },
 
     #[error("invalid image tag `{tag}` (from `{template}` at {origin}): {reason}")]
     InvalidTag {
@@ -108,13 +113,14 @@ pub enum DockerError {
     #[error("build context: {0}")]
     Context(String),
 
-    #[error("building `{image}` failed{}: {message}{}",
+    #[error("building `{image}` failed{}: {cause}{message}{}",
         step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
         if output.is_empty() { String::new() } else { format!("\n{}", output.join("\n")) })]
     BuildFailed {
         image: String,
         step: Option<String>,
         output: Vec<String>,
+        cause: BuildFailure,
         message: String,
     },
 
@@ -164,6 +170,25 @@ pub enum DockerError {
     Api { action: String, reason: String },
 }
 
+/// Who ended a failed build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildFailure {
+    /// The engine reported the error: a step failed, the Dockerfile is
+    /// invalid, an option was refused.
+    Engine,
+    /// The connection to the engine broke before the build had finished.
+    ConnectionLost,
+}
+
+impl std::fmt::Display for BuildFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildFailure::Engine => Ok(()),
+            BuildFailure::ConnectionLost => f.write_str("connection to the engine lost: "),
+        }
+    }
+}
+
 fn landed_text(landed: &[String]) -> String {
     if landed.is_empty() {
         "; no tag landed".to_owned()
@@ -184,11 +209,17 @@ impl DockerError {
 
     pub fn help(&self) -> Option<String> {
         match self {
-            DockerError::Unreachable { reason, .. } if reason.contains("HTTPS") => Some(
+            DockerError::Unreachable { cause: ConnectFailure::SpeaksTls, .. } => Some(
                 "this endpoint speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem".into(),
             ),
-            DockerError::Unreachable { reason, .. } if reason.contains("certificate") => Some(
+            DockerError::Unreachable { cause: ConnectFailure::Certificates, .. } => Some(
                 "DOCKER_CERT_PATH (default ~/.docker) must hold ca.pem, cert.pem and key.pem".into(),
+            ),
+            DockerError::Unreachable { cause: ConnectFailure::Handshake, .. } => Some(
+                "check that DOCKER_HOST is the engine's TLS port and that DOCKER_CERT_PATH (default ~/.docker) holds the ca.pem that signed the engine's certificate, and the cert.pem and key.pem it trusts".into(),
+            ),
+            DockerError::Unreachable { cause: ConnectFailure::Scheme, .. } => Some(
+                "e.g. DOCKER_HOST=unix:///var/run/docker.sock or DOCKER_HOST=tcp://HOST:2376".into(),
             ),
             DockerError::Unreachable { .. } => Some(
                 "start the engine (`sudo dockerd &` or `sudo systemctl start docker`), or point DOCKER_HOST at one".into(),

@@ -122,7 +122,7 @@ pub async fn push(
         match result {
             Some(Ok(digest)) => pushed.push((tag.clone(), digest)),
             Some(Err(failure)) => {
-                denied |= failure.denied;
+                denied |= failure.kind == FailureKind::Denied;
                 not_landed.push(tag.clone());
                 failed.push((tag.clone(), failure.message));
             }
@@ -152,46 +152,128 @@ pub async fn push(
     })
 }
 
+/// A failed push attempt: what the engine said, and what to do about it.
 struct Failure {
     message: String,
-    denied: bool,
-    transient: bool,
+    kind: FailureKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FailureKind {
+    /// The registry refused the credentials, or wanted some and got none.
+    Denied,
+    /// Worth another try: a connection broke, the registry was busy, or it
+    /// did not yet know a blob a sibling push had just uploaded.
+    Transient,
+    /// Another try would fail the same way.
+    Permanent,
 }
 
 impl Failure {
-    fn classify(message: String) -> Failure {
-        let lower = message.to_lowercase();
-        let denied = [
-            "denied",
-            "unauthorized",
-            "authentication required",
-            "no basic auth credentials",
-            "401",
-        ]
-        .iter()
-        .any(|w| lower.contains(w));
-        let transient = !denied
-            && [
-                "connection reset",
-                "connection refused",
-                "eof",
-                "timeout",
-                "timed out",
-                "502",
-                "503",
-                "504",
-                "500",
-                "temporarily",
-                "blob unknown",
-                "digest invalid",
-            ]
-            .iter()
-            .any(|w| lower.contains(w));
+    /// A failed request to the engine, by bollard's error variant.
+    fn of(error: bollard::errors::Error) -> Failure {
+        use bollard::errors::Error as E;
+        let kind = match &error {
+            // bollard turns the stream's `errorDetail` into this, keeping only
+            // its message (the engine sets no `code` on push errors anyway).
+            E::DockerStreamError { error } => return Failure::reported(error.clone()),
+            E::DockerResponseServerError { status_code, .. } => by_status(*status_code),
+            E::HyperResponseError { .. }
+            | E::HyperLegacyError { .. }
+            | E::IOError { .. }
+            | E::RequestTimeoutError => FailureKind::Transient,
+            _ => FailureKind::Permanent,
+        };
         Failure {
-            message,
-            denied,
-            transient,
+            message: error.to_string(),
+            kind,
         }
+    }
+
+    /// An error the engine reported inside the push stream. The engine
+    /// flattens the registry's errors into text, so the kind is read from
+    /// the shapes that text takes rather than searched for words in it:
+    ///
+    /// - `CODE: detail`, where CODE is one of the distribution spec's error
+    ///   codes as the engine writes them (`BLOB_UNKNOWN` → `blob unknown`);
+    /// - `received unexpected HTTP status: 503 Service Unavailable`, the
+    ///   registry's status when its answer carried no error code;
+    /// - `Put "https://…": cause`, a request that got no answer at all (Go's
+    ///   `url.Error`): the connection failed, which is worth another try
+    ///   unless the cause is TLS refusing the registry (`x509: `, `tls: `);
+    /// - `no basic auth credentials`, the engine's fixed text when the
+    ///   registry asks for credentials and there are none: it has no code,
+    ///   so matching the text is the only way to tell it.
+    fn reported(message: String) -> Failure {
+        let kind = registry_code(&message)
+            .or_else(|| unexpected_status(&message).map(by_status))
+            .or_else(|| request_error(&message))
+            .unwrap_or(match message.as_str() {
+                "no basic auth credentials" => FailureKind::Denied,
+                // io.EOF and io.ErrUnexpectedEOF: the registry hung up.
+                "EOF" | "unexpected EOF" => FailureKind::Transient,
+                _ => FailureKind::Permanent,
+            });
+        Failure { message, kind }
+    }
+}
+
+/// The kind of the distribution spec error code that starts `message`.
+fn registry_code(message: &str) -> Option<FailureKind> {
+    let (code, _) = message.split_once(": ")?;
+    Some(match code {
+        "denied" | "unauthorized" => FailureKind::Denied,
+        // The registry had not yet committed a blob a sibling push uploaded,
+        // an upload expired, it was busy, or it failed (UNKNOWN is a 500).
+        "blob unknown"
+        | "blob upload unknown"
+        | "manifest blob unknown"
+        | "digest invalid"
+        | "toomanyrequests"
+        | "unavailable"
+        | "unknown" => FailureKind::Transient,
+        "blob upload invalid"
+        | "manifest invalid"
+        | "manifest unknown"
+        | "manifest unverified"
+        | "name invalid"
+        | "name unknown"
+        | "size invalid"
+        | "tag invalid"
+        | "unsupported"
+        | "pagination number invalid"
+        | "range invalid" => FailureKind::Permanent,
+        _ => return None,
+    })
+}
+
+/// The status in the engine's `received unexpected HTTP status: 503 …`.
+fn unexpected_status(message: &str) -> Option<u16> {
+    let rest = message.strip_prefix("received unexpected HTTP status: ")?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// `Method "URL": cause`: the request got no answer from the registry.
+fn request_error(message: &str) -> Option<FailureKind> {
+    let (method, rest) = message.split_once(' ')?;
+    if !matches!(method, "Get" | "Head" | "Post" | "Put" | "Patch" | "Delete") {
+        return None;
+    }
+    let (_url, cause) = rest.strip_prefix('"')?.split_once("\": ")?;
+    Some(
+        if cause.starts_with("x509: ") || cause.starts_with("tls: ") {
+            FailureKind::Permanent
+        } else {
+            FailureKind::Transient
+        },
+    )
+}
+
+fn by_status(status: u16) -> FailureKind {
+    match status {
+        401 | 403 => FailureKind::Denied,
+        408 | 429 | 500..=599 => FailureKind::Transient,
+        _ => FailureKind::Permanent,
     }
 }
 
@@ -207,7 +289,7 @@ async fn push_with_retries(
     loop {
         match push_once(engine, task, name, tag, credentials.clone(), printer).await {
             Ok(digest) => return Ok(digest),
-            Err(failure) if failure.transient && attempt < TRIES => {
+            Err(failure) if failure.kind == FailureKind::Transient && attempt < TRIES => {
                 let wait = Duration::from_millis(500 * 2u64.pow(attempt - 1));
                 printer.warn(&format!(
                     "task `{task}`: push of {name}:{tag} failed ({}); retrying in {:.1} s",
@@ -249,13 +331,10 @@ async fn push_once(
         };
         let info = match item {
             Ok(info) => info,
-            Err(bollard::errors::Error::DockerStreamError { error }) => {
-                break Err(Failure::classify(error))
-            }
-            Err(e) => break Err(Failure::classify(e.to_string())),
+            Err(e) => break Err(Failure::of(e)),
         };
         if let Some(message) = info.error_detail.and_then(|d| d.message) {
-            break Err(Failure::classify(message));
+            break Err(Failure::reported(message));
         }
         let status = info.status.unwrap_or_default();
         if let Some(found) = status.split_whitespace().find(|w| w.starts_with("sha256:")) {
@@ -282,9 +361,10 @@ async fn push_once(
     }
     result?;
     if digest.is_empty() {
-        return Err(Failure::classify(format!(
-            "the registry gave no digest for {name}:{tag}"
-        )));
+        return Err(Failure {
+            message: format!("the registry gave no digest for {name}:{tag}"),
+            kind: FailureKind::Permanent,
+        });
     }
     Ok(digest)
 }
@@ -331,4 +411,97 @@ pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(
         &format!("tagged {} as {repo}:{tag}", spec.image.value),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::errors::Error as E;
+
+    fn kind(message: &str) -> FailureKind {
+        Failure::reported(message.to_owned()).kind
+    }
+
+    /// Messages as the engine (20.10) writes them into the push stream.
+    #[test]
+    fn registry_messages_are_told_by_their_shape() {
+        assert_eq!(
+            kind("unauthorized: authentication required"),
+            FailureKind::Denied
+        );
+        assert_eq!(
+            kind("denied: requested access to the resource is denied"),
+            FailureKind::Denied
+        );
+        assert_eq!(kind("no basic auth credentials"), FailureKind::Denied);
+        assert_eq!(
+            kind("blob unknown: blob unknown to registry"),
+            FailureKind::Transient
+        );
+        assert_eq!(kind("toomanyrequests: slow down"), FailureKind::Transient);
+        assert_eq!(
+            kind("manifest unknown: manifest unknown"),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            kind(
+                r#"Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused"#
+            ),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            kind(r#"Put "https://r/v2/x/blobs/uploads/1": EOF"#),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            kind(r#"Get "https://r/v2/": x509: certificate signed by unknown authority"#),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            kind("received unexpected HTTP status: 503 Service Unavailable"),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            kind("received unexpected HTTP status: 401 Unauthorized"),
+            FailureKind::Denied
+        );
+        assert_eq!(
+            kind("An image does not exist locally with the tag: nosuch/app"),
+            FailureKind::Permanent
+        );
+    }
+
+    #[test]
+    fn words_inside_a_message_do_not_decide() {
+        // Old substring rules took these for a denial and a transient failure.
+        assert_eq!(
+            kind("An image does not exist locally with the tag: denied-app"),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            kind("name invalid: repository name eof-timeout-500"),
+            FailureKind::Permanent
+        );
+    }
+
+    #[test]
+    fn engine_errors_are_told_by_their_variant() {
+        let status = |status_code| E::DockerResponseServerError {
+            status_code,
+            message: "x".into(),
+        };
+        assert_eq!(Failure::of(status(503)).kind, FailureKind::Transient);
+        assert_eq!(Failure::of(status(404)).kind, FailureKind::Permanent);
+        assert_eq!(Failure::of(status(401)).kind, FailureKind::Denied);
+        let io = E::IOError {
+            err: std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        };
+        assert_eq!(Failure::of(io).kind, FailureKind::Transient);
+        let stream = E::DockerStreamError {
+            error: "unauthorized: authentication required".into(),
+        };
+        let failure = Failure::of(stream);
+        assert_eq!(failure.kind, FailureKind::Denied);
+        assert_eq!(failure.message, "unauthorized: authentication required");
+    }
 }
