@@ -29,7 +29,10 @@ pub struct BuildReport {
 pub fn plan_build(spec: &BuildSpec) -> Result<Vec<String>, DockerError> {
     let (name, explicit) = reference::split_reference(&spec.image.value);
     repository(&spec.image, name)?;
-    let mut tags = final_tags(&spec.tags)?;
+    let mut tags: Vec<String> = final_tags(&spec.tags)?
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
     if spec.image.value.contains(':')
         && spec.image.value.rfind(':') > spec.image.value.rfind('/')
         && !tags.contains(&explicit.to_owned())
@@ -108,8 +111,11 @@ async fn build_once(
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
     let context = stream_context(&spec.context, &spec.dockerfile).map_err(|e| match e {
-        ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing { path },
-        other => DockerError::Context(other.to_string()),
+        ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing {
+            path,
+            origin: spec.step.clone(),
+        },
+        other => context_error(spec, other),
     })?;
     let options = BuildImageOptions {
         dockerfile: context.dockerfile_in_context.clone(),
@@ -229,7 +235,7 @@ async fn build_once(
     if let Some((cause, message)) = failure {
         // A context error explains a broken stream better than the daemon's EOF.
         if let Err(e) = stats {
-            return Err(DockerError::Context(e.to_string()));
+            return Err(context_error(spec, e));
         }
         return Err(DockerError::BuildFailed {
             image: refs[0].clone(),
@@ -237,9 +243,10 @@ async fn build_once(
             output: step_output,
             cause,
             message,
+            origin: spec.image.origin.clone(),
         });
     }
-    let stats = stats.map_err(|e| DockerError::Context(e.to_string()))?;
+    let stats = stats.map_err(|e| context_error(spec, e))?;
     let source = if image_id.is_empty() {
         refs[0].clone()
     } else {
@@ -280,6 +287,13 @@ async fn build_once(
     };
     summarize(printer, task, &report);
     Ok(report)
+}
+
+fn context_error(spec: &BuildSpec, error: ContextError) -> DockerError {
+    DockerError::Context {
+        reason: error.to_string(),
+        origin: spec.step.clone(),
+    }
 }
 
 /// Why a build's stream ended in an error: the engine's own report (inside

@@ -20,6 +20,7 @@ pub use describe::{describe_build, describe_push, describe_tag};
 pub use engine::{ConnectFailure, Engine};
 pub use push::{plan_push, plan_tag, push, tag, PushReport};
 
+use crate::source::Origin;
 use std::path::PathBuf;
 
 /// A rendered value together with the template it came from, so that an
@@ -29,8 +30,8 @@ pub struct Rendered {
     pub value: String,
     /// The template text as written in the task file.
     pub template: String,
-    /// `hoist.yml:12:9`, where the template stands.
-    pub origin: String,
+    /// Where the template stands in the task file.
+    pub origin: Origin,
 }
 
 /// Labels derived from git, set on every build (user labels win).
@@ -46,6 +47,8 @@ pub struct ImageMetadata {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildSpec {
     pub task: String,
+    /// Where the `build` step stands, for errors about the step as a whole.
+    pub step: Origin,
     pub context: PathBuf,
     /// Relative to the context directory unless absolute.
     pub dockerfile: String,
@@ -91,27 +94,30 @@ pub enum DockerError {
         reason: String,
     },
 
-    #[error("invalid image tag `{tag}` (from `{template}` at {origin}): {reason}")]
+    #[error("invalid image tag `{tag}`{}: {reason}", from_text(template, tag))]
     InvalidTag {
         tag: String,
         template: String,
-        origin: String,
+        origin: Origin,
         reason: String,
     },
 
-    #[error("invalid repository `{repository}` (from `{template}` at {origin}): {reason}")]
+    #[error(
+        "invalid repository `{repository}`{}: {reason}",
+        from_text(template, repository)
+    )]
     InvalidRepository {
         repository: String,
         template: String,
-        origin: String,
+        origin: Origin,
         reason: String,
     },
 
     #[error("Dockerfile {} does not exist", path.display())]
-    DockerfileMissing { path: PathBuf },
+    DockerfileMissing { path: PathBuf, origin: Origin },
 
-    #[error("build context: {0}")]
-    Context(String),
+    #[error("build context: {reason}")]
+    Context { reason: String, origin: Origin },
 
     #[error("building `{image}` failed{}: {cause}{message}{}",
         step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
@@ -122,6 +128,8 @@ pub enum DockerError {
         output: Vec<String>,
         cause: BuildFailure,
         message: String,
+        /// The `image` of the build step.
+        origin: Origin,
     },
 
     #[error("push to {registry} failed for {repository}: {}{}",
@@ -133,6 +141,8 @@ pub enum DockerError {
         failed: Vec<(String, String)>,
         landed: Vec<String>,
         denied: bool,
+        /// The first tag that failed, as the push step writes it.
+        origin: Origin,
     },
 
     /// The run was cancelled (Ctrl-C, SIGTERM, a failed sibling task) during a
@@ -189,6 +199,15 @@ impl std::fmt::Display for BuildFailure {
     }
 }
 
+/// ` (from `{{ ORG }}/app`)`, unless the template is the value itself.
+fn from_text(template: &str, value: &str) -> String {
+    if template == value {
+        String::new()
+    } else {
+        format!(" (from `{template}`)")
+    }
+}
+
 fn landed_text(landed: &[String]) -> String {
     if landed.is_empty() {
         "; no tag landed".to_owned()
@@ -205,6 +224,20 @@ impl DockerError {
             self,
             DockerError::BuildInterrupted { .. } | DockerError::PushInterrupted { .. }
         )
+    }
+
+    /// Where the value the error is about stands in the task file.
+    pub fn origin(&self) -> Option<&Origin> {
+        let origin = match self {
+            DockerError::InvalidTag { origin, .. }
+            | DockerError::InvalidRepository { origin, .. }
+            | DockerError::DockerfileMissing { origin, .. }
+            | DockerError::Context { origin, .. }
+            | DockerError::BuildFailed { origin, .. }
+            | DockerError::PushFailed { origin, .. } => origin,
+            _ => return None,
+        };
+        origin.is_known().then_some(origin)
     }
 
     pub fn help(&self) -> Option<String> {
@@ -245,9 +278,10 @@ impl DockerError {
 }
 
 /// Validates and normalises rendered tags: the `tag` rules, empty ones skipped
-/// (the `[ -z "$BRANCH" ] ||` idiom), duplicates collapsed.
-pub(crate) fn final_tags(tags: &[Rendered]) -> Result<Vec<String>, DockerError> {
-    let mut out: Vec<String> = Vec::new();
+/// (the `[ -z "$BRANCH" ] ||` idiom), duplicates collapsed. Each tag comes
+/// with where it was first written.
+pub(crate) fn final_tags(tags: &[Rendered]) -> Result<Vec<(String, Origin)>, DockerError> {
+    let mut out: Vec<(String, Origin)> = Vec::new();
     for rendered in tags {
         let tag = reference::sanitize_tag(&rendered.value);
         if tag.is_empty() {
@@ -261,8 +295,8 @@ pub(crate) fn final_tags(tags: &[Rendered]) -> Result<Vec<String>, DockerError> 
                 reason,
             });
         }
-        if !out.contains(&tag) {
-            out.push(tag);
+        if !out.iter().any(|(t, _)| *t == tag) {
+            out.push((tag, rendered.origin.clone()));
         }
     }
     Ok(out)

@@ -9,6 +9,7 @@ use super::auth::{credentials_for, Credentials};
 use super::reference::{self, Repository};
 use super::{final_tags, repository, DockerError, Engine, PushSpec, TagSpec};
 use crate::exec::cancelled;
+use crate::source::Origin;
 use crate::ui::Printer;
 use bollard::query_parameters::{PushImageOptions, TagImageOptions};
 use futures_util::stream::FuturesUnordered;
@@ -31,6 +32,8 @@ pub struct PushPlan {
     pub source: String,
     pub target: Repository,
     pub tags: Vec<String>,
+    /// Where each of `tags` is written (the image's, for its own tag).
+    pub origins: Vec<Origin>,
 }
 
 pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
@@ -43,12 +46,14 @@ pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
     };
     let mut tags = final_tags(&spec.tags)?;
     if tags.is_empty() {
-        tags.push(source_tag.to_owned());
+        tags.push((source_tag.to_owned(), spec.image.origin.clone()));
     }
+    let (tags, origins) = tags.into_iter().unzip();
     Ok(PushPlan {
         source,
         target,
         tags,
+        origins,
     })
 }
 
@@ -118,10 +123,12 @@ pub async fn push(
     let mut failed = Vec::new();
     let mut not_landed = Vec::new();
     let mut denied = false;
-    for (tag, result) in plan.tags.iter().zip(results) {
+    let mut origin = None;
+    for ((tag, result), at) in plan.tags.iter().zip(results).zip(&plan.origins) {
         match result {
             Some(Ok(digest)) => pushed.push((tag.clone(), digest)),
             Some(Err(failure)) => {
+                origin.get_or_insert(at);
                 denied |= failure.kind == FailureKind::Denied;
                 not_landed.push(tag.clone());
                 failed.push((tag.clone(), failure.message));
@@ -144,6 +151,7 @@ pub async fn push(
             failed,
             landed: pushed.into_iter().map(|(t, _)| t).collect(),
             denied,
+            origin: origin.unwrap_or(&spec.image.origin).clone(),
         });
     }
     Ok(PushReport {
@@ -381,7 +389,9 @@ pub fn plan_tag(spec: &TagSpec) -> Result<(String, String), DockerError> {
     }])?;
     Ok((
         repo.to_owned(),
-        clean.first().cloned().unwrap_or_else(|| "latest".into()),
+        clean
+            .first()
+            .map_or_else(|| "latest".into(), |(t, _)| t.clone()),
     ))
 }
 
@@ -393,7 +403,9 @@ pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(
         value: tag.to_owned(),
         ..spec.target.clone()
     }])?;
-    let tag = clean.first().cloned().unwrap_or_else(|| "latest".into());
+    let tag = clean
+        .first()
+        .map_or_else(|| "latest".into(), |(t, _)| t.clone());
     let options = TagImageOptions {
         repo: Some(repo.to_owned()),
         tag: Some(tag.clone()),

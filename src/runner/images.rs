@@ -203,7 +203,7 @@ pub fn render(
         Ok(Rendered {
             value: scope.render(t, at, what, fx)?,
             template: t.value.clone(),
-            origin: ctx.taskfile.origin_of(t, at).to_string(),
+            origin: ctx.taskfile.origin_of(t, at),
         })
     };
     let opt = |t: &Option<Text>, what: &str| -> Result<Option<String>> {
@@ -245,6 +245,7 @@ pub fn render(
             };
             BuildSpec {
                 task: task.to_owned(),
+                step: ctx.taskfile.origin(at),
                 context,
                 dockerfile: opt(&b.dockerfile, "dockerfile")?
                     .unwrap_or_else(|| "Dockerfile".into()),
