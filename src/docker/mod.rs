@@ -9,6 +9,7 @@ mod build;
 pub mod context;
 mod describe;
 mod engine;
+mod events;
 pub mod ignore;
 mod push;
 // The naming rules are pure and shared with templates (the `tag` filter).
@@ -18,6 +19,7 @@ pub use auth::{credentials_for, Credentials, PASSWORD_VAR, USER_VAR};
 pub use build::{build, plan_build, BuildReport};
 pub use describe::{describe_build, describe_push, describe_tag};
 pub use engine::{ConnectFailure, Engine};
+pub use events::{Event, EventSink};
 pub use push::{plan_push, plan_tag, push, tag, PushReport};
 
 use crate::source::Origin;

@@ -6,15 +6,14 @@
 //! the step then says which tags had landed and which had not.
 
 use super::auth::{credentials_for, Credentials};
+use super::events::{Event, EventSink};
 use super::reference::{self, Repository};
 use super::{final_tags, repository, DockerError, Engine, PushSpec, TagSpec};
 use crate::exec::cancelled;
 use crate::source::Origin;
-use crate::ui::Printer;
 use bollard::query_parameters::{PushImageOptions, TagImageOptions};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -57,16 +56,27 @@ pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
     })
 }
 
-/// Each tag is reported as it lands. When `cancel` turns true the pushes still
-/// under way are dropped ([`DockerError::PushInterrupted`]).
+/// Each tag is reported through `events` as it lands. When `cancel` turns
+/// true the pushes still under way are dropped ([`DockerError::PushInterrupted`]).
 pub async fn push(
     engine: &Engine,
     spec: &PushSpec,
-    printer: &Printer,
-    mut cancel: watch::Receiver<bool>,
+    events: &dyn EventSink,
+    cancel: watch::Receiver<bool>,
 ) -> Result<PushReport, DockerError> {
     let plan = plan_push(spec)?;
-    let name = plan.target.name.clone();
+    name_for_push(engine, &plan).await?;
+    let credentials = credentials_for(&plan.target.registry)?;
+    let (results, interrupted) = push_all(engine, &plan, credentials, events, cancel).await;
+    outcome(spec, plan, results, interrupted)
+}
+
+/// What each tag came to; `None` while it has not (or never) finished.
+type Results = Vec<Option<Result<String, Failure>>>;
+
+/// Names the source image `target:tag` for every tag, as a push needs.
+async fn name_for_push(engine: &Engine, plan: &PushPlan) -> Result<(), DockerError> {
+    let name = &plan.target.name;
     for tag in &plan.tags {
         let options = TagImageOptions {
             repo: Some(name.clone()),
@@ -81,19 +91,31 @@ pub async fn push(
                 reason: e.to_string(),
             })?;
     }
-    let credentials = credentials_for(&plan.target.registry)?;
+    Ok(())
+}
+
+/// Pushes every tag, and says whether the run's cancellation stopped that.
+async fn push_all(
+    engine: &Engine,
+    plan: &PushPlan,
+    credentials: Option<Credentials>,
+    events: &dyn EventSink,
+    mut cancel: watch::Receiver<bool>,
+) -> (Results, bool) {
+    let name = &plan.target.name;
     let push_tag = |index: usize| {
         let tag = &plan.tags[index];
-        push_with_retries(engine, &spec.task, &name, tag, credentials.clone(), printer)
+        push_with_retries(engine, name, tag, credentials.clone(), events)
             .map(move |result| (index, result))
     };
-    // What each tag came to; `None` while it has not (or never) finished.
-    let mut results: Vec<Option<Result<String, Failure>>> =
-        plan.tags.iter().map(|_| None).collect();
+    let mut results: Results = plan.tags.iter().map(|_| None).collect();
     let mut record = |(index, result): (usize, Result<String, Failure>)| {
         if let Ok(digest) = &result {
-            let tag = &plan.tags[index];
-            printer.status(&spec.task, &format!("pushed {name}:{tag} {digest}"));
+            let reference = format!("{name}:{}", plan.tags[index]);
+            events.send(Event::TagPushed {
+                reference: &reference,
+                digest,
+            });
         }
         results[index] = Some(result);
     };
@@ -119,43 +141,55 @@ pub async fn push(
         }
     };
     // Dropping the unfinished pushes closed their connections: the engine stops them.
+    (results, interrupted)
+}
+
+/// The step's result from what each tag came to: every tag landed, or which
+/// did and which did not.
+fn outcome(
+    spec: &PushSpec,
+    plan: PushPlan,
+    results: Results,
+    interrupted: bool,
+) -> Result<PushReport, DockerError> {
     let mut pushed = Vec::new();
     let mut failed = Vec::new();
     let mut not_landed = Vec::new();
     let mut denied = false;
     let mut origin = None;
-    for ((tag, result), at) in plan.tags.iter().zip(results).zip(&plan.origins) {
+    for ((tag, result), at) in plan.tags.into_iter().zip(results).zip(plan.origins) {
         match result {
-            Some(Ok(digest)) => pushed.push((tag.clone(), digest)),
+            Some(Ok(digest)) => pushed.push((tag, digest)),
             Some(Err(failure)) => {
                 origin.get_or_insert(at);
                 denied |= failure.kind == FailureKind::Denied;
                 not_landed.push(tag.clone());
-                failed.push((tag.clone(), failure.message));
+                failed.push((tag, failure.message));
             }
-            None => not_landed.push(tag.clone()),
+            None => not_landed.push(tag),
         }
     }
+    let landed = || pushed.iter().map(|(t, _)| t.clone()).collect();
     if interrupted {
         return Err(DockerError::PushInterrupted {
-            registry: plan.target.registry.clone(),
-            repository: plan.target.path.clone(),
-            landed: pushed.into_iter().map(|(t, _)| t).collect(),
+            registry: plan.target.registry,
+            repository: plan.target.path,
+            landed: landed(),
             not_landed,
         });
     }
     if !failed.is_empty() {
         return Err(DockerError::PushFailed {
-            registry: plan.target.registry.clone(),
-            repository: plan.target.path.clone(),
+            registry: plan.target.registry,
+            repository: plan.target.path,
             failed,
-            landed: pushed.into_iter().map(|(t, _)| t).collect(),
+            landed: landed(),
             denied,
-            origin: origin.unwrap_or(&spec.image.origin).clone(),
+            origin: origin.unwrap_or_else(|| spec.image.origin.clone()),
         });
     }
     Ok(PushReport {
-        repository: name,
+        repository: plan.target.name,
         pushed,
     })
 }
@@ -287,23 +321,22 @@ fn by_status(status: u16) -> FailureKind {
 
 async fn push_with_retries(
     engine: &Engine,
-    task: &str,
     name: &str,
     tag: &str,
     credentials: Option<Credentials>,
-    printer: &Printer,
+    events: &dyn EventSink,
 ) -> Result<String, Failure> {
     let mut attempt = 1;
     loop {
-        match push_once(engine, task, name, tag, credentials.clone(), printer).await {
+        match push_once(engine, name, tag, credentials.clone(), events).await {
             Ok(digest) => return Ok(digest),
             Err(failure) if failure.kind == FailureKind::Transient && attempt < TRIES => {
                 let wait = Duration::from_millis(500 * 2u64.pow(attempt - 1));
-                printer.warn(&format!(
-                    "task `{task}`: push of {name}:{tag} failed ({}); retrying in {:.1} s",
-                    failure.message,
-                    wait.as_secs_f32()
-                ));
+                events.send(Event::PushRetry {
+                    reference: &format!("{name}:{tag}"),
+                    reason: &failure.message,
+                    wait,
+                });
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
@@ -312,13 +345,13 @@ async fn push_with_retries(
     }
 }
 
+/// One attempt to push `name:tag`; its manifest digest once it landed.
 async fn push_once(
     engine: &Engine,
-    task: &str,
     name: &str,
     tag: &str,
     credentials: Option<Credentials>,
-    printer: &Printer,
+    events: &dyn EventSink,
 ) -> Result<String, Failure> {
     let options = PushImageOptions {
         tag: Some(tag.to_owned()),
@@ -328,18 +361,11 @@ async fn push_once(
         .docker
         .push_image(name, Some(options), credentials.map(|c| c.0));
     let mut digest = String::new();
-    // A bar per layer on a terminal. bollard's push messages carry no layer id,
-    // so layers are told apart by their size (two layers of one size share a bar).
-    let style = ProgressStyle::with_template("{prefix} {bar:30} {bytes}/{total_bytes} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let mut bars: std::collections::HashMap<u64, ProgressBar> = std::collections::HashMap::new();
     let result = loop {
-        let Some(item) = stream.next().await else {
-            break Ok(());
-        };
-        let info = match item {
-            Ok(info) => info,
-            Err(e) => break Err(Failure::of(e)),
+        let info = match stream.next().await {
+            None => break Ok(()),
+            Some(Ok(info)) => info,
+            Some(Err(e)) => break Err(Failure::of(e)),
         };
         if let Some(message) = info.error_detail.and_then(|d| d.message) {
             break Err(Failure::reported(message));
@@ -350,23 +376,19 @@ async fn push_once(
                 digest = found.to_owned();
             }
         }
-        let detail = info
+        if let Some((current, total)) = info
             .progress_detail
-            .and_then(|d| Some((d.current?, d.total?)));
-        if let (Some(multi), Some((current, total))) = (printer.multi_progress(), detail) {
-            let total = total.max(0) as u64;
-            let bar = bars.entry(total).or_insert_with(|| {
-                let bar = multi.add(ProgressBar::new(total).with_style(style.clone()));
-                bar.set_prefix(format!("[{task}] {tag}"));
-                bar
+            .and_then(|d| Some((d.current?, d.total?)))
+        {
+            events.send(Event::LayerProgress {
+                tag,
+                current: current.max(0) as u64,
+                total: total.max(0) as u64,
+                status: &status,
             });
-            bar.set_position(current.max(0) as u64);
-            bar.set_message(status.clone());
         }
     };
-    for bar in bars.values() {
-        bar.finish_and_clear();
-    }
+    events.send(Event::PushEnded { tag });
     result?;
     if digest.is_empty() {
         return Err(Failure {
@@ -396,7 +418,11 @@ pub fn plan_tag(spec: &TagSpec) -> Result<(String, String), DockerError> {
 }
 
 /// The `tag` step: `image` (repo:tag) gets the name `target` (repo:tag) locally.
-pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(), DockerError> {
+pub async fn tag(
+    engine: &Engine,
+    spec: &TagSpec,
+    events: &dyn EventSink,
+) -> Result<(), DockerError> {
     let (repo, tag) = reference::split_reference(&spec.target.value);
     repository(&spec.target, repo)?;
     let clean = super::final_tags(&[super::Rendered {
@@ -418,10 +444,10 @@ pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(
             action: format!("tagging {} as {repo}:{tag}", spec.image.value),
             reason: e.to_string(),
         })?;
-    printer.status(
-        &spec.task,
-        &format!("tagged {} as {repo}:{tag}", spec.image.value),
-    );
+    events.send(Event::Tagged {
+        source: &spec.image.value,
+        target: &format!("{repo}:{tag}"),
+    });
     Ok(())
 }
 

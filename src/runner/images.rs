@@ -2,10 +2,11 @@
 //! module's specs, apply the `latest` policy, then describe (`--dry`) or execute.
 
 use super::{Failed, Runner};
-use crate::docker::{self, BuildSpec, ImageMetadata, PushSpec, Rendered, TagSpec};
+use crate::docker::{self, BuildSpec, DockerError, ImageMetadata, PushSpec, Rendered, TagSpec};
 use crate::error::{Error, Result};
 use crate::exec::Sink;
 use crate::taskfile::{LatestPolicy, Step, Text};
+use crate::ui::{ImageProgress, Printer};
 use crate::vars::{Effects, Scope};
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
@@ -49,8 +50,30 @@ impl ImageSteps {
         sink: &Sink,
         cancel: watch::Receiver<bool>,
     ) -> std::result::Result<(), Failed> {
-        // The pre-flight rendered this step in the same scope (no call vars);
-        // the first run of it takes that result instead of rendering again.
+        let spec = self.spec(runner, task, scope, step, inner).await?;
+        if runner.options().dry {
+            return describe(runner, task, label, &spec);
+        }
+        let failed = |error| docker_failure(runner, task, error);
+        let engine = self.engine(runner).await.map_err(failed)?;
+        if !quiet {
+            runner.printer().status(label, &spec.summary());
+        }
+        execute(engine, runner.printer(), task, label, &spec, sink, cancel)
+            .await
+            .map_err(failed)
+    }
+
+    /// The step rendered: by the pre-flight, which rendered it in the same
+    /// scope (no call vars), on its first run; else now.
+    async fn spec(
+        &self,
+        runner: &Arc<Runner>,
+        task: &str,
+        scope: &Arc<Scope>,
+        step: &Spanned<Step>,
+        inner: &Step,
+    ) -> std::result::Result<ImageSpec, Failed> {
         let preflighted = match scope.is_plain() {
             true => self
                 .preflighted
@@ -59,51 +82,26 @@ impl ImageSteps {
                 .remove(&step_key(task, step)),
             false => None,
         };
-        let spec = match preflighted {
-            Some(spec) => spec,
-            None => {
-                let (task, scope, inner, at) = (
-                    task.to_owned(),
-                    scope.clone(),
-                    inner.clone(),
-                    step.referenced,
-                );
-                super::evaluate(move |fx| render(&task, &scope, &inner, &at, fx))
-                    .await
-                    .map_err(|e| runner.record_failure(e))?
-            }
-        };
-        if runner.options().dry {
-            let text = match &spec {
-                ImageSpec::Build(s) => docker::describe_build(s),
-                ImageSpec::Push(s) => docker::describe_push(s),
-                ImageSpec::Tag(s) => docker::describe_tag(s),
-            }
-            .map_err(|error| {
-                runner.record_failure(Error::Docker {
-                    task: Some(task.to_owned()),
-                    error: Box::new(error),
-                })
-            })?;
-            for line in text.lines() {
-                runner.printer().status(label, line);
-            }
-            return Ok(());
+        if let Some(spec) = preflighted {
+            return Ok(spec);
         }
-        let docker_error = |error: docker::DockerError| {
-            if error.is_interruption() {
-                // The run's own error (`interrupted`, or the failure that
-                // cancelled it) is already recorded; this says what was stopped.
-                runner.printer().warn(&format!("task `{task}`: {error}"));
-                return Failed;
-            }
-            runner.record_failure(Error::Docker {
-                task: Some(task.to_owned()),
-                error: Box::new(error),
-            })
-        };
-        let engine = self
-            .engine
+        let (task, scope, inner, at) = (
+            task.to_owned(),
+            scope.clone(),
+            inner.clone(),
+            step.referenced,
+        );
+        super::evaluate(move |fx| render(&task, &scope, &inner, &at, fx))
+            .await
+            .map_err(|e| runner.record_failure(e))
+    }
+
+    /// The engine connection, made on first use.
+    async fn engine(
+        &self,
+        runner: &Arc<Runner>,
+    ) -> std::result::Result<&docker::Engine, DockerError> {
+        self.engine
             .get_or_try_init(|| async {
                 let engine = docker::Engine::connect().await?;
                 let api = engine.api_version();
@@ -113,31 +111,73 @@ impl ImageSteps {
                 Ok(engine)
             })
             .await
-            .map_err(docker_error)?;
-        let printer = runner.printer();
-        if !quiet {
-            let what = match &spec {
-                ImageSpec::Build(s) => format!("build {}", s.image.value),
-                ImageSpec::Push(s) => format!("push {}", s.image.value),
-                ImageSpec::Tag(s) => format!("tag {} as {}", s.image.value, s.target.value),
-            };
-            printer.status(label, &what);
-        }
-        let result = match &spec {
-            ImageSpec::Build(s) => {
-                let log = |line: &str| match sink {
-                    Sink::Direct => printer.out_line(&format!("[{label}] {line}"), false),
-                    other => other.line(printer, line, false),
-                };
-                docker::build(engine, s, printer, &log, cancel)
-                    .await
-                    .map(|_| ())
-            }
-            ImageSpec::Push(s) => docker::push(engine, s, printer, cancel).await.map(|_| ()),
-            ImageSpec::Tag(s) => docker::tag(engine, s, printer).await,
-        };
-        result.map_err(docker_error)
     }
+}
+
+impl ImageSpec {
+    /// What the step does, in a line: `build app:v1`.
+    fn summary(&self) -> String {
+        match self {
+            ImageSpec::Build(s) => format!("build {}", s.image.value),
+            ImageSpec::Push(s) => format!("push {}", s.image.value),
+            ImageSpec::Tag(s) => format!("tag {} as {}", s.image.value, s.target.value),
+        }
+    }
+}
+
+/// `--dry`: what the step would do, contacting nothing.
+fn describe(
+    runner: &Arc<Runner>,
+    task: &str,
+    label: &str,
+    spec: &ImageSpec,
+) -> std::result::Result<(), Failed> {
+    let text = match spec {
+        ImageSpec::Build(s) => docker::describe_build(s),
+        ImageSpec::Push(s) => docker::describe_push(s),
+        ImageSpec::Tag(s) => docker::describe_tag(s),
+    }
+    .map_err(|error| docker_failure(runner, task, error))?;
+    for line in text.lines() {
+        runner.printer().status(label, line);
+    }
+    Ok(())
+}
+
+/// Runs the step on the engine, its progress drawn by the ui and the build's
+/// output routed into the task's output (prefixed, grouped or as it comes).
+async fn execute(
+    engine: &docker::Engine,
+    printer: &Printer,
+    task: &str,
+    label: &str,
+    spec: &ImageSpec,
+    sink: &Sink,
+    cancel: watch::Receiver<bool>,
+) -> std::result::Result<(), DockerError> {
+    let output = |line: &str| match sink {
+        Sink::Direct => printer.out_line(&format!("[{label}] {line}"), false),
+        other => other.line(printer, line, false),
+    };
+    let progress = ImageProgress::new(printer, task, &output);
+    match spec {
+        ImageSpec::Build(s) => docker::build(engine, s, &progress, cancel).await.map(drop),
+        ImageSpec::Push(s) => docker::push(engine, s, &progress, cancel).await.map(drop),
+        ImageSpec::Tag(s) => docker::tag(engine, s, &progress).await,
+    }
+}
+
+fn docker_failure(runner: &Runner, task: &str, error: DockerError) -> Failed {
+    if error.is_interruption() {
+        // The run's own error (`interrupted`, or the failure that
+        // cancelled it) is already recorded; this says what was stopped.
+        runner.printer().warn(&format!("task `{task}`: {error}"));
+        return Failed;
+    }
+    runner.record_failure(Error::Docker {
+        task: Some(task.to_owned()),
+        error: Box::new(error),
+    })
 }
 
 /// Checks every image step the run can reach before anything runs, so that an
