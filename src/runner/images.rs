@@ -5,9 +5,10 @@ use super::{Failed, Runner};
 use crate::docker::{self, BuildSpec, DockerError, ImageMetadata, PushSpec, Rendered, TagSpec};
 use crate::error::{Error, Result};
 use crate::exec::Sink;
-use crate::taskfile::{LatestPolicy, Step, Text};
+use crate::taskfile::{BuildStep, LatestPolicy, Step, Text};
 use crate::ui::{ImageProgress, Printer};
 use crate::vars::{Effects, Scope};
+use indexmap::IndexMap;
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -238,91 +239,113 @@ pub fn render(
     at: &Location,
     fx: Effects,
 ) -> Result<ImageSpec> {
-    let ctx = scope.context();
-    let text = |t: &Text, what: &str| -> Result<Rendered> {
+    let r = Renderer { scope, at, fx };
+    Ok(match step {
+        Step::Build(b) => r.build(task, b)?.into(),
+        Step::Push(p) => PushSpec {
+            task: task.to_owned(),
+            image: r.text(&p.image, "image")?,
+            to: p
+                .to
+                .as_ref()
+                .map(|t| r.text(t, "push target"))
+                .transpose()?,
+            tags: r.tags(&p.tags, p.latest)?,
+        }
+        .into(),
+        Step::Tag(t) => TagSpec {
+            task: task.to_owned(),
+            image: r.text(&t.image, "image")?,
+            target: r.text(&t.target, "tag target")?,
+        }
+        .into(),
+        _ => unreachable!("only image steps are rendered here"),
+    })
+}
+
+/// Renders the values of one image step, written at `at`.
+struct Renderer<'a> {
+    scope: &'a Arc<Scope>,
+    at: &'a Location,
+    fx: Effects,
+}
+
+impl Renderer<'_> {
+    fn text(&self, t: &Text, what: &str) -> Result<Rendered> {
         Ok(Rendered {
-            value: scope.render(t, at, what, fx)?,
+            value: self.scope.render(t, self.at, what, self.fx)?,
             template: t.value.clone(),
-            origin: ctx.taskfile.origin_of(t, at),
+            origin: self.scope.context().taskfile.origin_of(t, self.at),
         })
-    };
-    let opt = |t: &Option<Text>, what: &str| -> Result<Option<String>> {
+    }
+
+    /// An optional value; rendered empty is the same as not given.
+    fn opt(&self, t: &Option<Text>, what: &str) -> Result<Option<String>> {
         t.as_ref()
-            .map(|t| scope.render(t, at, what, fx))
+            .map(|t| self.scope.render(t, self.at, what, self.fx))
             .transpose()
             .map(|v| v.filter(|s| !s.is_empty()))
-    };
-    let tags = |list: &[Text], policy: LatestPolicy| -> Result<Vec<Rendered>> {
+    }
+
+    /// The tags, `latest` dropped where the policy says so.
+    fn tags(&self, list: &[Text], policy: LatestPolicy) -> Result<Vec<Rendered>> {
         let mut out = Vec::new();
         for t in list {
-            let rendered = text(t, "image tag")?;
-            if rendered.value.trim() == "latest" && !keep_latest(scope, policy, fx)? {
+            let rendered = self.text(t, "image tag")?;
+            if rendered.value.trim() == "latest" && !keep_latest(self.scope, policy, self.fx)? {
                 continue;
             }
             out.push(rendered);
         }
         Ok(out)
-    };
-    Ok(match step {
-        Step::Build(b) => {
-            let context = match opt(&b.context, "build context")? {
-                Some(c) => scope.dir().join(c),
-                None => scope.dir().to_path_buf(),
-            };
-            let pairs = |map: &indexmap::IndexMap<String, Text>,
-                         what: &str|
-             -> Result<Vec<(String, String)>> {
-                map.iter()
-                    .map(|(k, v)| Ok((k.clone(), scope.render(v, at, what, fx)?)))
-                    .collect()
-            };
-            let image = text(&b.image, "image")?;
-            let lookup = |name: &str| -> Result<String> {
-                Ok(scope
-                    .lookup(name, fx)?
-                    .map(|v| super::value_text(&v))
-                    .unwrap_or_default())
-            };
-            BuildSpec {
-                task: task.to_owned(),
-                step: ctx.taskfile.origin(at),
-                context,
-                dockerfile: opt(&b.dockerfile, "dockerfile")?
-                    .unwrap_or_else(|| "Dockerfile".into()),
-                target: opt(&b.target, "target")?,
-                args: pairs(&b.args, "build arg")?,
-                labels: pairs(&b.labels, "label")?,
-                metadata: ImageMetadata {
-                    version: lookup("VERSION")?,
-                    revision: lookup("GIT_COMMIT")?,
-                    created: lookup("BUILD_TIME")?,
-                    source: ctx.git_remote_url(fx)?,
-                    title: image.value.clone(),
-                },
-                image,
-                tags: tags(&b.tags, b.latest)?,
-                no_cache: b.no_cache,
-                pull: b.pull,
-                network: opt(&b.network, "network")?,
-                platform: opt(&b.platform, "platform")?,
-            }
-            .into()
-        }
-        Step::Push(p) => PushSpec {
+    }
+
+    fn pairs(&self, map: &IndexMap<String, Text>, what: &str) -> Result<Vec<(String, String)>> {
+        map.iter()
+            .map(|(k, v)| Ok((k.clone(), self.scope.render(v, self.at, what, self.fx)?)))
+            .collect()
+    }
+
+    fn lookup(&self, name: &str) -> Result<String> {
+        Ok(self
+            .scope
+            .lookup(name, self.fx)?
+            .map(|v| super::value_text(&v))
+            .unwrap_or_default())
+    }
+
+    fn build(&self, task: &str, b: &BuildStep) -> Result<BuildSpec> {
+        let scope = self.scope;
+        let context = match self.opt(&b.context, "build context")? {
+            Some(c) => scope.dir().join(c),
+            None => scope.dir().to_path_buf(),
+        };
+        let image = self.text(&b.image, "image")?;
+        Ok(BuildSpec {
             task: task.to_owned(),
-            image: text(&p.image, "image")?,
-            to: p.to.as_ref().map(|t| text(t, "push target")).transpose()?,
-            tags: tags(&p.tags, p.latest)?,
-        }
-        .into(),
-        Step::Tag(t) => TagSpec {
-            task: task.to_owned(),
-            image: text(&t.image, "image")?,
-            target: text(&t.target, "tag target")?,
-        }
-        .into(),
-        _ => unreachable!("only image steps are rendered here"),
-    })
+            step: scope.context().taskfile.origin(self.at),
+            context,
+            dockerfile: self
+                .opt(&b.dockerfile, "dockerfile")?
+                .unwrap_or_else(|| "Dockerfile".into()),
+            target: self.opt(&b.target, "target")?,
+            args: self.pairs(&b.args, "build arg")?,
+            labels: self.pairs(&b.labels, "label")?,
+            metadata: ImageMetadata {
+                version: self.lookup("VERSION")?,
+                revision: self.lookup("GIT_COMMIT")?,
+                created: self.lookup("BUILD_TIME")?,
+                source: scope.context().git_remote_url(self.fx)?,
+                title: image.value.clone(),
+            },
+            image,
+            tags: self.tags(&b.tags, b.latest)?,
+            no_cache: b.no_cache,
+            pull: b.pull,
+            network: self.opt(&b.network, "network")?,
+            platform: self.opt(&b.platform, "platform")?,
+        })
+    }
 }
 
 /// The `latest` policy: `auto` keeps it for a release tag at HEAD or the default branch.
