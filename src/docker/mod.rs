@@ -48,7 +48,6 @@ pub struct ImageMetadata {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildSpec {
-    pub task: String,
     /// Where the `build` step stands, for errors about the step as a whole.
     pub step: Origin,
     pub context: PathBuf,
@@ -70,7 +69,6 @@ pub struct BuildSpec {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PushSpec {
-    pub task: String,
     /// The local repository (or `repo:tag`) to push from.
     pub image: Rendered,
     /// The repository it goes to; `None` pushes `image` under its own name.
@@ -81,7 +79,6 @@ pub struct PushSpec {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TagSpec {
-    pub task: String,
     pub image: Rendered,
     pub target: Rendered,
 }

@@ -86,13 +86,8 @@ impl ImageSteps {
         if let Some(spec) = preflighted {
             return Ok(spec);
         }
-        let (task, scope, inner, at) = (
-            task.to_owned(),
-            scope.clone(),
-            inner.clone(),
-            step.referenced,
-        );
-        super::evaluate(move |fx| render(&task, &scope, &inner, &at, fx))
+        let (scope, inner, at) = (scope.clone(), inner.clone(), step.referenced);
+        super::evaluate(move |fx| render(&scope, &inner, &at, fx))
             .await
             .map_err(|e| runner.record_failure(e))
     }
@@ -209,7 +204,7 @@ pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()
         for step in steps {
             // A step that cannot be rendered yet (it needs an `sh:` var) or
             // fails to render is checked, and reported, when it runs.
-            let Ok(spec) = render(name, &scope, &step.value, &step.referenced, Effects::Git) else {
+            let Ok(spec) = render(&scope, &step.value, &step.referenced, Effects::Git) else {
                 continue;
             };
             let planned = match &spec {
@@ -232,18 +227,11 @@ pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()
     Ok(())
 }
 
-pub fn render(
-    task: &str,
-    scope: &Arc<Scope>,
-    step: &Step,
-    at: &Location,
-    fx: Effects,
-) -> Result<ImageSpec> {
+pub fn render(scope: &Arc<Scope>, step: &Step, at: &Location, fx: Effects) -> Result<ImageSpec> {
     let r = Renderer { scope, at, fx };
     Ok(match step {
-        Step::Build(b) => r.build(task, b)?.into(),
+        Step::Build(b) => r.build(b)?.into(),
         Step::Push(p) => PushSpec {
-            task: task.to_owned(),
             image: r.text(&p.image, "image")?,
             to: p
                 .to
@@ -254,7 +242,6 @@ pub fn render(
         }
         .into(),
         Step::Tag(t) => TagSpec {
-            task: task.to_owned(),
             image: r.text(&t.image, "image")?,
             target: r.text(&t.target, "tag target")?,
         }
@@ -314,7 +301,7 @@ impl Renderer<'_> {
             .unwrap_or_default())
     }
 
-    fn build(&self, task: &str, b: &BuildStep) -> Result<BuildSpec> {
+    fn build(&self, b: &BuildStep) -> Result<BuildSpec> {
         let scope = self.scope;
         let context = match self.opt(&b.context, "build context")? {
             Some(c) => scope.dir().join(c),
@@ -322,7 +309,6 @@ impl Renderer<'_> {
         };
         let image = self.text(&b.image, "image")?;
         Ok(BuildSpec {
-            task: task.to_owned(),
             step: scope.context().taskfile.origin(self.at),
             context,
             dockerfile: self
