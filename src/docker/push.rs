@@ -11,6 +11,7 @@ use super::reference::{self, Repository};
 use super::{final_tags, repository, DockerError, Engine, PushSpec, TagSpec};
 use crate::exec::cancelled;
 use crate::source::Origin;
+use bollard::models::ErrorDetail;
 use bollard::query_parameters::{PushImageOptions, TagImageOptions};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -232,6 +233,28 @@ impl Failure {
         }
     }
 
+    /// An `errorDetail` that reached us (bollard turns those with a message
+    /// into [`DockerStreamError`](bollard::errors::Error::DockerStreamError)):
+    /// its code is an HTTP status when set.
+    fn detail(detail: ErrorDetail) -> Failure {
+        let message = detail.message.unwrap_or_default();
+        match detail
+            .code
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| *c > 0)
+        {
+            Some(code) => Failure {
+                kind: by_status(code),
+                message: if message.is_empty() {
+                    format!("error {code}")
+                } else {
+                    message
+                },
+            },
+            None => Failure::reported(message),
+        }
+    }
+
     /// An error the engine reported inside the push stream. The engine
     /// flattens the registry's errors into text, so the kind is read from
     /// the shapes that text takes rather than searched for words in it:
@@ -367,8 +390,8 @@ async fn push_once(
             Some(Ok(info)) => info,
             Some(Err(e)) => break Err(Failure::of(e)),
         };
-        if let Some(message) = info.error_detail.and_then(|d| d.message) {
-            break Err(Failure::reported(message));
+        if let Some(detail) = info.error_detail {
+            break Err(Failure::detail(detail));
         }
         let status = info.status.unwrap_or_default();
         if let Some(found) = status.split_whitespace().find(|w| w.starts_with("sha256:")) {
@@ -519,6 +542,26 @@ mod tests {
         assert_eq!(
             kind("name invalid: repository name eof-timeout-500"),
             FailureKind::Permanent
+        );
+    }
+
+    #[test]
+    fn an_error_code_decides_over_the_message() {
+        let detail = |code, message: &str| ErrorDetail {
+            code,
+            message: Some(message.to_owned()),
+        };
+        assert_eq!(
+            Failure::detail(detail(Some(429), "slow down")).kind,
+            FailureKind::Transient
+        );
+        assert_eq!(
+            Failure::detail(detail(Some(403), "no")).kind,
+            FailureKind::Denied
+        );
+        assert_eq!(
+            Failure::detail(detail(None, "unauthorized: authentication required")).kind,
+            FailureKind::Denied
         );
     }
 
