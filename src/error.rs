@@ -159,6 +159,7 @@ impl Error {
             {
                 Some(origin)
             }
+            Error::Docker { error, .. } => error.origin(),
             _ => None,
         }
     }

@@ -1,6 +1,10 @@
 //! The printer: owns every decision about quiet/verbose, colour, progress bars
 //! and CI log groups. Nothing else in hoist writes to stdout or stderr directly.
 
+mod image_progress;
+
+pub use image_progress::ImageProgress;
+
 use indicatif::MultiProgress;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};

@@ -297,10 +297,16 @@ fn wrong_credentials_fail_clearly_without_the_secret() {
             s.auth_registry
         ))
         .stderr_has("no tag landed")
+        .stderr_has("\n  --> hoist.yml:5:")
         .stderr_has(&format!(
             "help: check the credentials for {}: `docker login {}`",
             s.auth_registry, s.auth_registry
         ));
+    // The snippet points at the tag that failed.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("5 | ")).unwrap();
+    let caret = lines[at + 1].find('^').unwrap();
+    assert_eq!(&lines[at][caret..caret + 2], "v1", "{}", out.stderr);
     assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret));
 }
 
@@ -356,7 +362,8 @@ fn failing_run_step_shows_the_step_and_its_output() {
         .stderr_has("error: task `b`: building `hoist-failing:x` failed at `Step 2/")
         .stderr_has(" : RUN echo boom-output && exit 3`")
         .stderr_has("boom-output")
-        .stderr_has("returned a non-zero code: 3");
+        .stderr_has("returned a non-zero code: 3")
+        .stderr_has("\n  --> hoist.yml:4:24\n  |\n4 |       - build: {image: hoist-failing, tags: [x]}\n  |                        ^\n");
 }
 
 #[test]
@@ -368,7 +375,7 @@ fn missing_dockerfile() {
         .args(&["b"])
         .run()
         .status(210)
-        .stderr_has("build/Dockerfile does not exist")
+        .stderr_has("build/Dockerfile does not exist\n  --> hoist.yml:4:9\n")
         .stderr_has("help: set `dockerfile:`");
 }
 
@@ -404,8 +411,44 @@ fn invalid_repository_fails_before_anything_is_built() {
         .args(&["release"])
         .run()
         .status(210)
-        .stderr_has("invalid repository `localhost:5000/Go With The Flow/app` (from `localhost:5000/{{ ORG }}/app` at ")
-        .stderr_lacks("hoist: [release] touch built-marker");
+        .stderr(
+            r#"
+            error: task `release`: invalid repository `localhost:5000/Go With The Flow/app` (from `localhost:5000/{{ ORG }}/app`): path component `Go With The Flow` has the uppercase letter `G` (repository names are lowercase)
+              --> hoist.yml:7:32
+              |
+            7 |       - push: {image: app, to: "localhost:5000/{{ ORG }}/app"}
+              |                                ^
+            help: a repository is `[HOST[:PORT]/]path/name` in lowercase letters, digits and `._-`
+            "#,
+        );
+}
+
+/// Every image step's values point at their own line, in block and flow
+/// mappings alike, with or without `--dry`.
+#[test]
+fn invalid_names_show_where_they_are_written() {
+    let mut test = Test::new().hoist_yml(
+        r#"
+        tasks:
+          b:
+            cmds:
+              - build:
+                  image: "App"
+          t:
+            cmds:
+              - tag: {image: app, as: "Bad Name:v1"}
+        "#,
+    );
+    test.run_with(&["--dry", "b"])
+        .status(210)
+        .stderr_has("error: task `b`: invalid repository `App`: path component `App`")
+        .stderr_has(
+            "  --> hoist.yml:5:18\n  |\n5 |           image: \"App\"\n  |                  ^\n",
+        );
+    test.run_with(&["t"])
+        .status(210)
+        .stderr_has("error: task `t`: invalid repository `Bad Name` (from `Bad Name:v1`): ")
+        .stderr_has("  --> hoist.yml:8:31\n  |\n8 |       - tag: {image: app, as: \"Bad Name:v1\"}\n  |                               ^\n");
 }
 
 #[test]
@@ -527,6 +570,49 @@ fn engine_over_tcp_with_tls() {
     test.run()
         .success()
         .stderr_has("hoist: [b] built hoist-tls-engine:v1");
+}
+
+/// An engine certificate that our ca.pem did not sign: the error says why the
+/// handshake failed and the help points at DOCKER_CERT_PATH.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn engine_whose_certificate_is_not_trusted() {
+    services();
+    let host = std::env::var("HOIST_TEST_ENGINE_TLS_HOST").expect("set by scripts/setup.sh");
+    let certs = Path::new(&std::env::var("HOIST_TEST_ENGINE_TLS_CERTS").unwrap()).to_owned();
+    let read = |name: &str| std::fs::read_to_string(certs.join(name)).unwrap();
+    // Our own client certificate stands in for a CA that signed nothing.
+    let test = Test::new()
+        .file("certs/ca.pem", &read("cert.pem"))
+        .file("certs/cert.pem", &read("cert.pem"))
+        .file("certs/key.pem", &read("key.pem"))
+        .hoist_yml("tasks:\n  b:\n    cmds:\n      - build: {image: hoist-untrusted}\n");
+    let cert_path = test.path().join("certs");
+    test.env("DOCKER_HOST", &host)
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", cert_path.to_str().unwrap())
+        .args(&["b"])
+        .run()
+        .status(210)
+        .stderr_has(&format!(
+            "error: task `b`: cannot reach the Docker engine at {host}: "
+        ))
+        .stderr_has("invalid peer certificate: UnknownIssuer")
+        .stderr_has(
+            "help: check that DOCKER_HOST is the engine's TLS port and that DOCKER_CERT_PATH",
+        );
+}
+
+#[test]
+fn docker_host_with_an_unknown_scheme() {
+    Test::new()
+        .hoist_yml("tasks:\n  b:\n    cmds:\n      - build: {image: app}\n")
+        .env("DOCKER_HOST", "ssh://builder@example.invalid")
+        .args(&["b"])
+        .run()
+        .status(210)
+        .stderr_has("error: task `b`: cannot reach the Docker engine at ssh://builder@example.invalid: DOCKER_HOST must start with unix://, tcp://, http:// or https://")
+        .stderr_has("help: e.g. DOCKER_HOST=unix:///var/run/docker.sock");
 }
 
 /// Removes local images when a test ends, passed or not.

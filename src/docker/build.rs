@@ -7,11 +7,12 @@
 //! that container itself as well, so that none is left once hoist has exited.
 
 use super::context::{stream_context, ContextError, ContextStats};
-use super::{final_tags, reference, repository, BuildSpec, DockerError, Engine};
+use super::events::{Event, EventSink};
+use super::{final_tags, reference, repository, BuildFailure, BuildSpec, DockerError, Engine};
 use crate::exec::cancelled;
-use crate::ui::Printer;
+use bollard::models::BuildInfo;
 use bollard::query_parameters::{BuildImageOptions, RemoveContainerOptions, TagImageOptions};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -29,7 +30,10 @@ pub struct BuildReport {
 pub fn plan_build(spec: &BuildSpec) -> Result<Vec<String>, DockerError> {
     let (name, explicit) = reference::split_reference(&spec.image.value);
     repository(&spec.image, name)?;
-    let mut tags = final_tags(&spec.tags)?;
+    let mut tags: Vec<String> = final_tags(&spec.tags)?
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
     if spec.image.value.contains(':')
         && spec.image.value.rfind(':') > spec.image.value.rfind('/')
         && !tags.contains(&explicit.to_owned())
@@ -71,47 +75,94 @@ pub(crate) fn labels(spec: &BuildSpec) -> Vec<(String, String)> {
     labels
 }
 
-/// `log` receives the build's output lines (the runner routes them into the
-/// task's output: prefixed, grouped or as they come). When `cancel` turns
-/// true the build is stopped on the engine ([`DockerError::BuildInterrupted`]).
+/// Reports through `events` (the steps and output lines of the build, its
+/// summary). When `cancel` turns true the build is stopped on the engine
+/// ([`DockerError::BuildInterrupted`]).
 pub async fn build(
     engine: &Engine,
     spec: &BuildSpec,
-    printer: &Printer,
-    log: &(dyn Fn(&str) + Sync),
+    events: &dyn EventSink,
     cancel: watch::Receiver<bool>,
 ) -> Result<BuildReport, DockerError> {
-    match build_once(engine, spec, printer, log, cancel.clone()).await {
+    match build_once(engine, spec, events, cancel.clone()).await {
         // A dropped connection (seen under heavy load) is retried once; the
         // daemon's layer cache makes the second attempt cheap.
-        Err(DockerError::BuildFailed { message, .. }) if message.starts_with(CONNECTION_LOST) => {
-            printer.warn(&format!(
-                "task `{}`: {message}; building once more",
-                spec.task
-            ));
-            build_once(engine, spec, printer, log, cancel).await
+        Err(DockerError::BuildFailed {
+            cause: cause @ BuildFailure::ConnectionLost,
+            message,
+            ..
+        }) => {
+            let reason = format!("{cause}{message}");
+            events.send(Event::BuildRetry { reason: &reason });
+            build_once(engine, spec, events, cancel).await
         }
         other => other,
     }
 }
 
-const CONNECTION_LOST: &str = "connection to the engine lost";
-
 async fn build_once(
     engine: &Engine,
     spec: &BuildSpec,
-    printer: &Printer,
-    log: &(dyn Fn(&str) + Sync),
+    events: &dyn EventSink,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
     let context = stream_context(&spec.context, &spec.dockerfile).map_err(|e| match e {
-        ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing { path },
-        other => DockerError::Context(other.to_string()),
+        ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing {
+            path,
+            origin: spec.step.clone(),
+        },
+        other => context_error(spec, other),
     })?;
-    let options = BuildImageOptions {
-        dockerfile: context.dockerfile_in_context.clone(),
-        t: Some(refs[0].clone()),
+    let options = request_options(spec, &refs[0], &context.dockerfile_in_context);
+    events.send(Event::BuildStarted { image: &refs[0] });
+    let mut stream =
+        engine
+            .docker
+            .build_image(options, None, Some(bollard::body_try_stream(context.body)));
+    let mut log = BuildLog::default();
+    let end = read_build(&mut stream, &mut log, events, &mut cancel).await;
+    events.send(Event::BuildEnded);
+    if end == End::Interrupted {
+        // Closing the connection is what stops a classic build on the engine.
+        drop(stream);
+        return Err(interrupted(engine, &refs[0], log).await);
+    }
+    let stats = context.stats.await.unwrap_or_else(|_| {
+        Err(ContextError::Io {
+            path: spec.context.clone(),
+            source: std::io::Error::other("context writer stopped"),
+        })
+    });
+    if let End::Failed(cause, message) = end {
+        // A context error explains a broken stream better than the daemon's EOF.
+        if let Err(e) = stats {
+            return Err(context_error(spec, e));
+        }
+        return Err(DockerError::BuildFailed {
+            image: refs[0].clone(),
+            step: log.step,
+            output: log.step_output,
+            cause,
+            message,
+            origin: spec.image.origin.clone(),
+        });
+    }
+    let stats = stats.map_err(|e| context_error(spec, e))?;
+    let report = finish(engine, refs, log.image_id, stats).await?;
+    events.send(Event::Built { report: &report });
+    if let Some(warning) = report.context.warning() {
+        events.send(Event::Warning { message: &warning });
+    }
+    Ok(report)
+}
+
+/// The engine's build parameters for `spec`, tagged `first` (the other tags
+/// are added once it is built).
+fn request_options(spec: &BuildSpec, first: &str, dockerfile: &str) -> BuildImageOptions {
+    BuildImageOptions {
+        dockerfile: dockerfile.to_owned(),
+        t: Some(first.to_owned()),
         nocache: spec.no_cache,
         pull: spec.pull.then(|| "1".to_owned()),
         // A failed build must not leave its containers behind.
@@ -123,124 +174,127 @@ async fn build_once(
         platform: spec.platform.clone().unwrap_or_default(),
         target: spec.target.clone().unwrap_or_default(),
         ..BuildImageOptions::default()
-    };
-    let task = spec.task.as_str();
-    let spinner = printer.multi_progress().map(|multi| {
-        let bar = multi.add(indicatif::ProgressBar::new_spinner());
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar.set_message(format!("[{task}] building {}", refs[0]));
-        bar
-    });
-    let mut stream =
-        engine
-            .docker
-            .build_image(options, None, Some(bollard::body_try_stream(context.body)));
-    let mut step: Option<String> = None;
-    let mut step_output: Vec<String> = Vec::new();
-    let mut image_id = String::new();
-    let mut failure: Option<String> = None;
-    let mut pending = String::new();
-    // The container of the step at work (`RUN`, `COPY`, ...), if any.
-    let mut container: Option<String> = None;
-    let mut interrupted = false;
+    }
+}
+
+/// How reading a build's stream ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    Finished,
+    Failed(BuildFailure, String),
+    Interrupted,
+}
+
+/// What the build's stream has told so far.
+#[derive(Default)]
+struct BuildLog {
+    /// The step at work (`Step 2/5 : RUN make`), and its last lines.
+    step: Option<String>,
+    step_output: Vec<String>,
+    image_id: String,
+    /// The container of the step at work (`RUN`, `COPY`, ...), if any.
+    container: Option<String>,
+    /// Output not yet ended by a newline.
+    pending: String,
+}
+
+/// Lines of a failed step kept for the error.
+const STEP_OUTPUT_LINES: usize = 40;
+
+impl BuildLog {
+    /// Takes a chunk of output and reports each line it completes.
+    fn feed(&mut self, text: &str, events: &dyn EventSink) {
+        self.pending.push_str(text);
+        while let Some(newline) = self.pending.find('\n') {
+            let line: String = self.pending.drain(..=newline).collect();
+            let line = strip_control(line.trim_end());
+            if !line.is_empty() {
+                self.line(line, events);
+            }
+        }
+    }
+
+    fn line(&mut self, line: String, events: &dyn EventSink) {
+        if let Some(id) = line.strip_prefix(" ---> Running in ") {
+            self.container = Some(id.trim().to_owned());
+        } else if line.starts_with("Removing intermediate container ") {
+            self.container = None;
+        }
+        if line.starts_with("Step ") {
+            events.send(Event::BuildStep { line: &line });
+            self.step = Some(line);
+            self.step_output.clear();
+        } else {
+            events.send(Event::BuildOutput { line: &line });
+            self.step_output.push(line);
+            if self.step_output.len() > STEP_OUTPUT_LINES {
+                self.step_output.remove(0);
+            }
+        }
+    }
+}
+
+/// Reads the build's messages to the end (errors arrive inside the stream),
+/// or until the run is cancelled.
+async fn read_build<S>(
+    stream: &mut S,
+    log: &mut BuildLog,
+    events: &dyn EventSink,
+    cancel: &mut watch::Receiver<bool>,
+) -> End
+where
+    S: Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Unpin,
+{
     loop {
         let item = tokio::select! {
             biased;
-            () = cancelled(&mut cancel) => {
-                interrupted = true;
-                break;
-            }
+            () = cancelled(cancel) => return End::Interrupted,
             item = stream.next() => item,
         };
-        let Some(item) = item else { break };
         let info = match item {
-            Ok(info) => info,
-            Err(bollard::errors::Error::DockerStreamError { error }) => {
-                failure = Some(error);
-                break;
-            }
-            Err(e) => {
-                failure = Some(format!("{CONNECTION_LOST}: {e}"));
-                break;
+            None => return End::Finished,
+            Some(Ok(info)) => info,
+            Some(Err(e)) => {
+                let (cause, message) = stream_failure(e);
+                return End::Failed(cause, message);
             }
         };
         if let Some(detail) = info.error_detail.and_then(|d| d.message) {
-            failure = Some(detail);
-            break;
+            return End::Failed(BuildFailure::Engine, detail);
         }
         if let Some(id) = info.aux.and_then(|aux| aux.id) {
-            image_id = id;
+            log.image_id = id;
         }
-        let Some(text) = info.stream else { continue };
-        pending.push_str(&text);
-        while let Some(newline) = pending.find('\n') {
-            let line: String = pending.drain(..=newline).collect();
-            let line = strip_control(line.trim_end());
-            if line.is_empty() {
-                continue;
-            }
-            if let Some(id) = line.strip_prefix(" ---> Running in ") {
-                container = Some(id.trim().to_owned());
-            } else if line.starts_with("Removing intermediate container ") {
-                container = None;
-            }
-            if line.starts_with("Step ") {
-                step = Some(line.clone());
-                step_output.clear();
-                if let Some(bar) = &spinner {
-                    // A line per step above the spinner; the spinner shows the step at work.
-                    printer.status(task, &line);
-                    bar.set_message(format!("[{task}] {line}"));
-                }
-            } else {
-                step_output.push(line.clone());
-                if step_output.len() > 40 {
-                    step_output.remove(0);
-                }
-            }
-            if spinner.is_none() && !printer.silent {
-                log(&line);
-            }
+        if let Some(text) = info.stream {
+            log.feed(&text, events);
         }
     }
-    if let Some(bar) = &spinner {
-        bar.finish_and_clear();
-    }
-    if interrupted {
-        // Closing the connection is what stops a classic build on the engine.
-        drop(stream);
-        let container = match container {
-            Some(id) => {
-                let left = remove_container(engine, &id).await.err();
-                Some((id, left))
-            }
-            None => None,
-        };
-        return Err(DockerError::BuildInterrupted {
-            image: refs[0].clone(),
-            step,
-            container,
-        });
-    }
-    let stats = context.stats.await.unwrap_or_else(|_| {
-        Err(ContextError::Io {
-            path: spec.context.clone(),
-            source: std::io::Error::other("context writer stopped"),
-        })
-    });
-    if let Some(message) = failure {
-        // A context error explains a broken stream better than the daemon's EOF.
-        if let Err(e) = stats {
-            return Err(DockerError::Context(e.to_string()));
+}
+
+/// The error of a build stopped by the run's cancellation, once its step's
+/// container is gone (or could not be removed).
+async fn interrupted(engine: &Engine, image: &str, log: BuildLog) -> DockerError {
+    let container = match log.container {
+        Some(id) => {
+            let left = remove_container(engine, &id).await.err();
+            Some((id, left))
         }
-        return Err(DockerError::BuildFailed {
-            image: refs[0].clone(),
-            step,
-            output: step_output,
-            message,
-        });
+        None => None,
+    };
+    DockerError::BuildInterrupted {
+        image: image.to_owned(),
+        step: log.step,
+        container,
     }
-    let stats = stats.map_err(|e| DockerError::Context(e.to_string()))?;
+}
+
+/// Gives the built image its other tags and reads what was built.
+async fn finish(
+    engine: &Engine,
+    refs: Vec<String>,
+    image_id: String,
+    context: ContextStats,
+) -> Result<BuildReport, DockerError> {
     let source = if image_id.is_empty() {
         refs[0].clone()
     } else {
@@ -269,18 +323,37 @@ async fn build_once(
             action: format!("inspecting {}", refs[0]),
             reason: e.to_string(),
         })?;
-    let report = BuildReport {
-        refs: refs.clone(),
+    Ok(BuildReport {
+        refs,
         id: inspect.id.unwrap_or(image_id),
         size: inspect.size.unwrap_or(0),
         layers: inspect
             .root_fs
             .and_then(|r| r.layers)
             .map_or(0, |l| l.len()),
-        context: stats,
-    };
-    summarize(printer, task, &report);
-    Ok(report)
+        context,
+    })
+}
+
+fn context_error(spec: &BuildSpec, error: ContextError) -> DockerError {
+    DockerError::Context {
+        reason: error.to_string(),
+        origin: spec.step.clone(),
+    }
+}
+
+/// Why a build's stream ended in an error: the engine's own report (inside
+/// the stream, or as the answer's status), or a broken connection.
+fn stream_failure(error: bollard::errors::Error) -> (BuildFailure, String) {
+    use bollard::errors::Error as E;
+    match error {
+        E::DockerStreamError { error } => (BuildFailure::Engine, error),
+        E::HyperResponseError { .. }
+        | E::HyperLegacyError { .. }
+        | E::IOError { .. }
+        | E::RequestTimeoutError => (BuildFailure::ConnectionLost, error.to_string()),
+        other => (BuildFailure::Engine, other.to_string()),
+    }
 }
 
 /// Removes a build's container (killing it first), or makes sure the engine
@@ -314,52 +387,6 @@ async fn remove_container(engine: &Engine, id: &str) -> Result<(), String> {
     }
 }
 
-fn summarize(printer: &Printer, task: &str, report: &BuildReport) {
-    let c = &report.context;
-    let short_id = report
-        .id
-        .trim_start_matches("sha256:")
-        .chars()
-        .take(12)
-        .collect::<String>();
-    printer.status(
-        task,
-        &format!(
-            "built {} ({short_id}, {}, {} layers)",
-            report.refs.join(", "),
-            human_bytes(report.size.max(0) as u64),
-            report.layers
-        ),
-    );
-    let mut context = format!("context sent: {} files, {}", c.files, human_bytes(c.bytes));
-    if c.has_dockerignore {
-        context.push_str(&format!(
-            "; .dockerignore kept out {} files ({})",
-            c.excluded_files,
-            human_bytes(c.excluded_bytes)
-        ));
-    }
-    printer.status(task, &context);
-    if let Some(warning) = c.warning() {
-        printer.warn(&format!("task `{task}`: {warning}"));
-    }
-}
-
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// The daemon colours RUN's stderr; logs get plain text without control characters.
 pub fn strip_control(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
@@ -385,16 +412,85 @@ pub fn strip_control(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl EventSink for Recorder {
+        fn send(&self, event: Event<'_>) {
+            self.0.lock().unwrap().push(format!("{event:?}"));
+        }
+    }
+
+    #[test]
+    fn build_output_is_reported_line_by_line_and_tracks_the_step_at_work() {
+        let events = Recorder::default();
+        let mut log = BuildLog::default();
+        log.feed(
+            "Step 1/2 : FROM base\n ---> 0123\nStep 2/2 : RUN ec",
+            &events,
+        );
+        log.feed(
+            "ho hi\n ---> Running in 4567\n\x1b[91mhi\x1b[0m\n\n",
+            &events,
+        );
+        assert_eq!(
+            *events.0.lock().unwrap(),
+            [
+                r#"BuildStep { line: "Step 1/2 : FROM base" }"#,
+                r#"BuildOutput { line: " ---> 0123" }"#,
+                r#"BuildStep { line: "Step 2/2 : RUN echo hi" }"#,
+                r#"BuildOutput { line: " ---> Running in 4567" }"#,
+                r#"BuildOutput { line: "hi" }"#,
+            ]
+        );
+        assert_eq!(log.step.as_deref(), Some("Step 2/2 : RUN echo hi"));
+        assert_eq!(log.step_output, [" ---> Running in 4567", "hi"]);
+        assert_eq!(log.container.as_deref(), Some("4567"));
+        log.feed("Removing intermediate container 4567\n", &events);
+        assert_eq!(log.container, None);
+    }
+
+    #[test]
+    fn a_failed_step_keeps_its_last_lines() {
+        let events = Recorder::default();
+        let mut log = BuildLog::default();
+        log.feed("Step 1/1 : RUN make\n", &events);
+        for i in 0..100 {
+            log.feed(&format!("line {i}\n"), &events);
+        }
+        assert_eq!(log.step_output.len(), STEP_OUTPUT_LINES);
+        assert_eq!(log.step_output.last().map(String::as_str), Some("line 99"));
+    }
+
+    #[test]
+    fn only_a_broken_connection_is_worth_building_again() {
+        use bollard::errors::Error as E;
+        let io = E::IOError {
+            err: std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        };
+        assert_eq!(stream_failure(io).0, BuildFailure::ConnectionLost);
+        let answer = E::DockerResponseServerError {
+            status_code: 500,
+            message: "Cannot locate specified Dockerfile: Dockerfile".into(),
+        };
+        assert_eq!(stream_failure(answer).0, BuildFailure::Engine);
+        let reported = E::DockerStreamError {
+            error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3".into(),
+        };
+        assert_eq!(
+            stream_failure(reported),
+            (
+                BuildFailure::Engine,
+                "The command '/bin/sh -c exit 3' returned a non-zero code: 3".to_owned()
+            )
+        );
+    }
 
     #[test]
     fn control_sequences_are_stripped() {
         assert_eq!(strip_control("\x1b[91mgo: no deps\x1b[0m"), "go: no deps");
         assert_eq!(strip_control("a\rb\tc"), "ab\tc");
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(8_500_000), "8.5 MB");
     }
 }

@@ -9,6 +9,7 @@ mod build;
 pub mod context;
 mod describe;
 mod engine;
+mod events;
 pub mod ignore;
 mod push;
 // The naming rules are pure and shared with templates (the `tag` filter).
@@ -17,9 +18,11 @@ pub(crate) use crate::reference;
 pub use auth::{credentials_for, Credentials, PASSWORD_VAR, USER_VAR};
 pub use build::{build, plan_build, BuildReport};
 pub use describe::{describe_build, describe_push, describe_tag};
-pub use engine::Engine;
+pub use engine::{ConnectFailure, Engine};
+pub use events::{Event, EventSink};
 pub use push::{plan_push, plan_tag, push, tag, PushReport};
 
+use crate::source::Origin;
 use std::path::PathBuf;
 
 /// A rendered value together with the template it came from, so that an
@@ -29,8 +32,8 @@ pub struct Rendered {
     pub value: String,
     /// The template text as written in the task file.
     pub template: String,
-    /// `hoist.yml:12:9`, where the template stands.
-    pub origin: String,
+    /// Where the template stands in the task file.
+    pub origin: Origin,
 }
 
 /// Labels derived from git, set on every build (user labels win).
@@ -45,7 +48,8 @@ pub struct ImageMetadata {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildSpec {
-    pub task: String,
+    /// Where the `build` step stands, for errors about the step as a whole.
+    pub step: Origin,
     pub context: PathBuf,
     /// Relative to the context directory unless absolute.
     pub dockerfile: String,
@@ -65,7 +69,6 @@ pub struct BuildSpec {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PushSpec {
-    pub task: String,
     /// The local repository (or `repo:tag`) to push from.
     pub image: Rendered,
     /// The repository it goes to; `None` pushes `image` under its own name.
@@ -76,7 +79,6 @@ pub struct PushSpec {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TagSpec {
-    pub task: String,
     pub image: Rendered,
     pub target: Rendered,
 }
@@ -84,38 +86,49 @@ pub struct TagSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
     #[error("cannot reach the Docker engine at {host}: {reason}")]
-    Unreachable { host: String, reason: String },
-
-    #[error("invalid image tag `{tag}` (from `{template}` at {origin}): {reason}")]
-    InvalidTag {
-        tag: String,
-        template: String,
-        origin: String,
+    Unreachable {
+        host: String,
+        /// What the connection's error says went wrong, for the help.
+        cause: ConnectFailure,
         reason: String,
     },
 
-    #[error("invalid repository `{repository}` (from `{template}` at {origin}): {reason}")]
+    #[error("invalid image tag `{tag}`{}: {reason}", from_text(template, tag))]
+    InvalidTag {
+        tag: String,
+        template: String,
+        origin: Origin,
+        reason: String,
+    },
+
+    #[error(
+        "invalid repository `{repository}`{}: {reason}",
+        from_text(template, repository)
+    )]
     InvalidRepository {
         repository: String,
         template: String,
-        origin: String,
+        origin: Origin,
         reason: String,
     },
 
     #[error("Dockerfile {} does not exist", path.display())]
-    DockerfileMissing { path: PathBuf },
+    DockerfileMissing { path: PathBuf, origin: Origin },
 
-    #[error("build context: {0}")]
-    Context(String),
+    #[error("build context: {reason}")]
+    Context { reason: String, origin: Origin },
 
-    #[error("building `{image}` failed{}: {message}{}",
+    #[error("building `{image}` failed{}: {cause}{message}{}",
         step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
         if output.is_empty() { String::new() } else { format!("\n{}", output.join("\n")) })]
     BuildFailed {
         image: String,
         step: Option<String>,
         output: Vec<String>,
+        cause: BuildFailure,
         message: String,
+        /// The `image` of the build step.
+        origin: Origin,
     },
 
     #[error("push to {registry} failed for {repository}: {}{}",
@@ -127,6 +140,8 @@ pub enum DockerError {
         failed: Vec<(String, String)>,
         landed: Vec<String>,
         denied: bool,
+        /// The first tag that failed, as the push step writes it.
+        origin: Origin,
     },
 
     /// The run was cancelled (Ctrl-C, SIGTERM, a failed sibling task) during a
@@ -164,6 +179,34 @@ pub enum DockerError {
     Api { action: String, reason: String },
 }
 
+/// Who ended a failed build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildFailure {
+    /// The engine reported the error: a step failed, the Dockerfile is
+    /// invalid, an option was refused.
+    Engine,
+    /// The connection to the engine broke before the build had finished.
+    ConnectionLost,
+}
+
+impl std::fmt::Display for BuildFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildFailure::Engine => Ok(()),
+            BuildFailure::ConnectionLost => f.write_str("connection to the engine lost: "),
+        }
+    }
+}
+
+/// ` (from `{{ ORG }}/app`)`, unless the template is the value itself.
+fn from_text(template: &str, value: &str) -> String {
+    if template == value {
+        String::new()
+    } else {
+        format!(" (from `{template}`)")
+    }
+}
+
 fn landed_text(landed: &[String]) -> String {
     if landed.is_empty() {
         "; no tag landed".to_owned()
@@ -182,13 +225,33 @@ impl DockerError {
         )
     }
 
+    /// Where the value the error is about stands in the task file.
+    pub fn origin(&self) -> Option<&Origin> {
+        let origin = match self {
+            DockerError::InvalidTag { origin, .. }
+            | DockerError::InvalidRepository { origin, .. }
+            | DockerError::DockerfileMissing { origin, .. }
+            | DockerError::Context { origin, .. }
+            | DockerError::BuildFailed { origin, .. }
+            | DockerError::PushFailed { origin, .. } => origin,
+            _ => return None,
+        };
+        origin.is_known().then_some(origin)
+    }
+
     pub fn help(&self) -> Option<String> {
         match self {
-            DockerError::Unreachable { reason, .. } if reason.contains("HTTPS") => Some(
+            DockerError::Unreachable { cause: ConnectFailure::SpeaksTls, .. } => Some(
                 "this endpoint speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem".into(),
             ),
-            DockerError::Unreachable { reason, .. } if reason.contains("certificate") => Some(
+            DockerError::Unreachable { cause: ConnectFailure::Certificates, .. } => Some(
                 "DOCKER_CERT_PATH (default ~/.docker) must hold ca.pem, cert.pem and key.pem".into(),
+            ),
+            DockerError::Unreachable { cause: ConnectFailure::Handshake, .. } => Some(
+                "check that DOCKER_HOST is the engine's TLS port and that DOCKER_CERT_PATH (default ~/.docker) holds the ca.pem that signed the engine's certificate, and the cert.pem and key.pem it trusts".into(),
+            ),
+            DockerError::Unreachable { cause: ConnectFailure::Scheme, .. } => Some(
+                "e.g. DOCKER_HOST=unix:///var/run/docker.sock or DOCKER_HOST=tcp://HOST:2376".into(),
             ),
             DockerError::Unreachable { .. } => Some(
                 "start the engine (`sudo dockerd &` or `sudo systemctl start docker`), or point DOCKER_HOST at one".into(),
@@ -214,9 +277,10 @@ impl DockerError {
 }
 
 /// Validates and normalises rendered tags: the `tag` rules, empty ones skipped
-/// (the `[ -z "$BRANCH" ] ||` idiom), duplicates collapsed.
-pub(crate) fn final_tags(tags: &[Rendered]) -> Result<Vec<String>, DockerError> {
-    let mut out: Vec<String> = Vec::new();
+/// (the `[ -z "$BRANCH" ] ||` idiom), duplicates collapsed. Each tag comes
+/// with where it was first written.
+pub(crate) fn final_tags(tags: &[Rendered]) -> Result<Vec<(String, Origin)>, DockerError> {
+    let mut out: Vec<(String, Origin)> = Vec::new();
     for rendered in tags {
         let tag = reference::sanitize_tag(&rendered.value);
         if tag.is_empty() {
@@ -230,8 +294,8 @@ pub(crate) fn final_tags(tags: &[Rendered]) -> Result<Vec<String>, DockerError> 
                 reason,
             });
         }
-        if !out.contains(&tag) {
-            out.push(tag);
+        if !out.iter().any(|(t, _)| *t == tag) {
+            out.push((tag, rendered.origin.clone()));
         }
     }
     Ok(out)

@@ -6,14 +6,15 @@
 //! the step then says which tags had landed and which had not.
 
 use super::auth::{credentials_for, Credentials};
+use super::events::{Event, EventSink};
 use super::reference::{self, Repository};
 use super::{final_tags, repository, DockerError, Engine, PushSpec, TagSpec};
 use crate::exec::cancelled;
-use crate::ui::Printer;
+use crate::source::Origin;
+use bollard::models::ErrorDetail;
 use bollard::query_parameters::{PushImageOptions, TagImageOptions};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -31,6 +32,8 @@ pub struct PushPlan {
     pub source: String,
     pub target: Repository,
     pub tags: Vec<String>,
+    /// Where each of `tags` is written (the image's, for its own tag).
+    pub origins: Vec<Origin>,
 }
 
 pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
@@ -43,25 +46,38 @@ pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
     };
     let mut tags = final_tags(&spec.tags)?;
     if tags.is_empty() {
-        tags.push(source_tag.to_owned());
+        tags.push((source_tag.to_owned(), spec.image.origin.clone()));
     }
+    let (tags, origins) = tags.into_iter().unzip();
     Ok(PushPlan {
         source,
         target,
         tags,
+        origins,
     })
 }
 
-/// Each tag is reported as it lands. When `cancel` turns true the pushes still
-/// under way are dropped ([`DockerError::PushInterrupted`]).
+/// Each tag is reported through `events` as it lands. When `cancel` turns
+/// true the pushes still under way are dropped ([`DockerError::PushInterrupted`]).
 pub async fn push(
     engine: &Engine,
     spec: &PushSpec,
-    printer: &Printer,
-    mut cancel: watch::Receiver<bool>,
+    events: &dyn EventSink,
+    cancel: watch::Receiver<bool>,
 ) -> Result<PushReport, DockerError> {
     let plan = plan_push(spec)?;
-    let name = plan.target.name.clone();
+    name_for_push(engine, &plan).await?;
+    let credentials = credentials_for(&plan.target.registry)?;
+    let (results, interrupted) = push_all(engine, &plan, credentials, events, cancel).await;
+    outcome(spec, plan, results, interrupted)
+}
+
+/// What each tag came to; `None` while it has not (or never) finished.
+type Results = Vec<Option<Result<String, Failure>>>;
+
+/// Names the source image `target:tag` for every tag, as a push needs.
+async fn name_for_push(engine: &Engine, plan: &PushPlan) -> Result<(), DockerError> {
+    let name = &plan.target.name;
     for tag in &plan.tags {
         let options = TagImageOptions {
             repo: Some(name.clone()),
@@ -76,19 +92,31 @@ pub async fn push(
                 reason: e.to_string(),
             })?;
     }
-    let credentials = credentials_for(&plan.target.registry)?;
+    Ok(())
+}
+
+/// Pushes every tag, and says whether the run's cancellation stopped that.
+async fn push_all(
+    engine: &Engine,
+    plan: &PushPlan,
+    credentials: Option<Credentials>,
+    events: &dyn EventSink,
+    mut cancel: watch::Receiver<bool>,
+) -> (Results, bool) {
+    let name = &plan.target.name;
     let push_tag = |index: usize| {
         let tag = &plan.tags[index];
-        push_with_retries(engine, &spec.task, &name, tag, credentials.clone(), printer)
+        push_with_retries(engine, name, tag, credentials.clone(), events)
             .map(move |result| (index, result))
     };
-    // What each tag came to; `None` while it has not (or never) finished.
-    let mut results: Vec<Option<Result<String, Failure>>> =
-        plan.tags.iter().map(|_| None).collect();
+    let mut results: Results = plan.tags.iter().map(|_| None).collect();
     let mut record = |(index, result): (usize, Result<String, Failure>)| {
         if let Ok(digest) = &result {
-            let tag = &plan.tags[index];
-            printer.status(&spec.task, &format!("pushed {name}:{tag} {digest}"));
+            let reference = format!("{name}:{}", plan.tags[index]);
+            events.send(Event::TagPushed {
+                reference: &reference,
+                digest,
+            });
         }
         results[index] = Some(result);
     };
@@ -114,106 +142,224 @@ pub async fn push(
         }
     };
     // Dropping the unfinished pushes closed their connections: the engine stops them.
+    (results, interrupted)
+}
+
+/// The step's result from what each tag came to: every tag landed, or which
+/// did and which did not.
+fn outcome(
+    spec: &PushSpec,
+    plan: PushPlan,
+    results: Results,
+    interrupted: bool,
+) -> Result<PushReport, DockerError> {
     let mut pushed = Vec::new();
     let mut failed = Vec::new();
     let mut not_landed = Vec::new();
     let mut denied = false;
-    for (tag, result) in plan.tags.iter().zip(results) {
+    let mut origin = None;
+    for ((tag, result), at) in plan.tags.into_iter().zip(results).zip(plan.origins) {
         match result {
-            Some(Ok(digest)) => pushed.push((tag.clone(), digest)),
+            Some(Ok(digest)) => pushed.push((tag, digest)),
             Some(Err(failure)) => {
-                denied |= failure.denied;
+                origin.get_or_insert(at);
+                denied |= failure.kind == FailureKind::Denied;
                 not_landed.push(tag.clone());
-                failed.push((tag.clone(), failure.message));
+                failed.push((tag, failure.message));
             }
-            None => not_landed.push(tag.clone()),
+            None => not_landed.push(tag),
         }
     }
+    let landed = || pushed.iter().map(|(t, _)| t.clone()).collect();
     if interrupted {
         return Err(DockerError::PushInterrupted {
-            registry: plan.target.registry.clone(),
-            repository: plan.target.path.clone(),
-            landed: pushed.into_iter().map(|(t, _)| t).collect(),
+            registry: plan.target.registry,
+            repository: plan.target.path,
+            landed: landed(),
             not_landed,
         });
     }
     if !failed.is_empty() {
         return Err(DockerError::PushFailed {
-            registry: plan.target.registry.clone(),
-            repository: plan.target.path.clone(),
+            registry: plan.target.registry,
+            repository: plan.target.path,
             failed,
-            landed: pushed.into_iter().map(|(t, _)| t).collect(),
+            landed: landed(),
             denied,
+            origin: origin.unwrap_or_else(|| spec.image.origin.clone()),
         });
     }
     Ok(PushReport {
-        repository: name,
+        repository: plan.target.name,
         pushed,
     })
 }
 
+/// A failed push attempt: what the engine said, and what to do about it.
 struct Failure {
     message: String,
-    denied: bool,
-    transient: bool,
+    kind: FailureKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FailureKind {
+    /// The registry refused the credentials, or wanted some and got none.
+    Denied,
+    /// Worth another try: a connection broke, the registry was busy, or it
+    /// did not yet know a blob a sibling push had just uploaded.
+    Transient,
+    /// Another try would fail the same way.
+    Permanent,
 }
 
 impl Failure {
-    fn classify(message: String) -> Failure {
-        let lower = message.to_lowercase();
-        let denied = [
-            "denied",
-            "unauthorized",
-            "authentication required",
-            "no basic auth credentials",
-            "401",
-        ]
-        .iter()
-        .any(|w| lower.contains(w));
-        let transient = !denied
-            && [
-                "connection reset",
-                "connection refused",
-                "eof",
-                "timeout",
-                "timed out",
-                "502",
-                "503",
-                "504",
-                "500",
-                "temporarily",
-                "blob unknown",
-                "digest invalid",
-            ]
-            .iter()
-            .any(|w| lower.contains(w));
+    /// A failed request to the engine, by bollard's error variant.
+    fn of(error: bollard::errors::Error) -> Failure {
+        use bollard::errors::Error as E;
+        let kind = match &error {
+            // bollard turns the stream's `errorDetail` into this, keeping only
+            // its message (the engine sets no `code` on push errors anyway).
+            E::DockerStreamError { error } => return Failure::reported(error.clone()),
+            E::DockerResponseServerError { status_code, .. } => by_status(*status_code),
+            E::HyperResponseError { .. }
+            | E::HyperLegacyError { .. }
+            | E::IOError { .. }
+            | E::RequestTimeoutError => FailureKind::Transient,
+            _ => FailureKind::Permanent,
+        };
         Failure {
-            message,
-            denied,
-            transient,
+            message: error.to_string(),
+            kind,
         }
+    }
+
+    /// An `errorDetail` that reached us (bollard turns those with a message
+    /// into [`DockerStreamError`](bollard::errors::Error::DockerStreamError)):
+    /// its code is an HTTP status when set.
+    fn detail(detail: ErrorDetail) -> Failure {
+        let message = detail.message.unwrap_or_default();
+        match detail
+            .code
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| *c > 0)
+        {
+            Some(code) => Failure {
+                kind: by_status(code),
+                message: if message.is_empty() {
+                    format!("error {code}")
+                } else {
+                    message
+                },
+            },
+            None => Failure::reported(message),
+        }
+    }
+
+    /// An error the engine reported inside the push stream. The engine
+    /// flattens the registry's errors into text, so the kind is read from
+    /// the shapes that text takes rather than searched for words in it:
+    ///
+    /// - `CODE: detail`, where CODE is one of the distribution spec's error
+    ///   codes as the engine writes them (`BLOB_UNKNOWN` → `blob unknown`);
+    /// - `received unexpected HTTP status: 503 Service Unavailable`, the
+    ///   registry's status when its answer carried no error code;
+    /// - `Put "https://…": cause`, a request that got no answer at all (Go's
+    ///   `url.Error`): the connection failed, which is worth another try
+    ///   unless the cause is TLS refusing the registry (`x509: `, `tls: `);
+    /// - `no basic auth credentials`, the engine's fixed text when the
+    ///   registry asks for credentials and there are none: it has no code,
+    ///   so matching the text is the only way to tell it.
+    fn reported(message: String) -> Failure {
+        let kind = registry_code(&message)
+            .or_else(|| unexpected_status(&message).map(by_status))
+            .or_else(|| request_error(&message))
+            .unwrap_or(match message.as_str() {
+                "no basic auth credentials" => FailureKind::Denied,
+                // io.EOF and io.ErrUnexpectedEOF: the registry hung up.
+                "EOF" | "unexpected EOF" => FailureKind::Transient,
+                _ => FailureKind::Permanent,
+            });
+        Failure { message, kind }
+    }
+}
+
+/// The kind of the distribution spec error code that starts `message`.
+fn registry_code(message: &str) -> Option<FailureKind> {
+    let (code, _) = message.split_once(": ")?;
+    Some(match code {
+        "denied" | "unauthorized" => FailureKind::Denied,
+        // The registry had not yet committed a blob a sibling push uploaded,
+        // an upload expired, it was busy, or it failed (UNKNOWN is a 500).
+        "blob unknown"
+        | "blob upload unknown"
+        | "manifest blob unknown"
+        | "digest invalid"
+        | "toomanyrequests"
+        | "unavailable"
+        | "unknown" => FailureKind::Transient,
+        "blob upload invalid"
+        | "manifest invalid"
+        | "manifest unknown"
+        | "manifest unverified"
+        | "name invalid"
+        | "name unknown"
+        | "size invalid"
+        | "tag invalid"
+        | "unsupported"
+        | "pagination number invalid"
+        | "range invalid" => FailureKind::Permanent,
+        _ => return None,
+    })
+}
+
+/// The status in the engine's `received unexpected HTTP status: 503 …`.
+fn unexpected_status(message: &str) -> Option<u16> {
+    let rest = message.strip_prefix("received unexpected HTTP status: ")?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// `Method "URL": cause`: the request got no answer from the registry.
+fn request_error(message: &str) -> Option<FailureKind> {
+    let (method, rest) = message.split_once(' ')?;
+    if !matches!(method, "Get" | "Head" | "Post" | "Put" | "Patch" | "Delete") {
+        return None;
+    }
+    let (_url, cause) = rest.strip_prefix('"')?.split_once("\": ")?;
+    Some(
+        if cause.starts_with("x509: ") || cause.starts_with("tls: ") {
+            FailureKind::Permanent
+        } else {
+            FailureKind::Transient
+        },
+    )
+}
+
+fn by_status(status: u16) -> FailureKind {
+    match status {
+        401 | 403 => FailureKind::Denied,
+        408 | 429 | 500..=599 => FailureKind::Transient,
+        _ => FailureKind::Permanent,
     }
 }
 
 async fn push_with_retries(
     engine: &Engine,
-    task: &str,
     name: &str,
     tag: &str,
     credentials: Option<Credentials>,
-    printer: &Printer,
+    events: &dyn EventSink,
 ) -> Result<String, Failure> {
     let mut attempt = 1;
     loop {
-        match push_once(engine, task, name, tag, credentials.clone(), printer).await {
+        match push_once(engine, name, tag, credentials.clone(), events).await {
             Ok(digest) => return Ok(digest),
-            Err(failure) if failure.transient && attempt < TRIES => {
+            Err(failure) if failure.kind == FailureKind::Transient && attempt < TRIES => {
                 let wait = Duration::from_millis(500 * 2u64.pow(attempt - 1));
-                printer.warn(&format!(
-                    "task `{task}`: push of {name}:{tag} failed ({}); retrying in {:.1} s",
-                    failure.message,
-                    wait.as_secs_f32()
-                ));
+                events.send(Event::PushRetry {
+                    reference: &format!("{name}:{tag}"),
+                    reason: &failure.message,
+                    wait,
+                });
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
@@ -222,13 +368,13 @@ async fn push_with_retries(
     }
 }
 
+/// One attempt to push `name:tag`; its manifest digest once it landed.
 async fn push_once(
     engine: &Engine,
-    task: &str,
     name: &str,
     tag: &str,
     credentials: Option<Credentials>,
-    printer: &Printer,
+    events: &dyn EventSink,
 ) -> Result<String, Failure> {
     let options = PushImageOptions {
         tag: Some(tag.to_owned()),
@@ -238,24 +384,14 @@ async fn push_once(
         .docker
         .push_image(name, Some(options), credentials.map(|c| c.0));
     let mut digest = String::new();
-    // A bar per layer on a terminal. bollard's push messages carry no layer id,
-    // so layers are told apart by their size (two layers of one size share a bar).
-    let style = ProgressStyle::with_template("{prefix} {bar:30} {bytes}/{total_bytes} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let mut bars: std::collections::HashMap<u64, ProgressBar> = std::collections::HashMap::new();
     let result = loop {
-        let Some(item) = stream.next().await else {
-            break Ok(());
+        let info = match stream.next().await {
+            None => break Ok(()),
+            Some(Ok(info)) => info,
+            Some(Err(e)) => break Err(Failure::of(e)),
         };
-        let info = match item {
-            Ok(info) => info,
-            Err(bollard::errors::Error::DockerStreamError { error }) => {
-                break Err(Failure::classify(error))
-            }
-            Err(e) => break Err(Failure::classify(e.to_string())),
-        };
-        if let Some(message) = info.error_detail.and_then(|d| d.message) {
-            break Err(Failure::classify(message));
+        if let Some(detail) = info.error_detail {
+            break Err(Failure::detail(detail));
         }
         let status = info.status.unwrap_or_default();
         if let Some(found) = status.split_whitespace().find(|w| w.starts_with("sha256:")) {
@@ -263,28 +399,25 @@ async fn push_once(
                 digest = found.to_owned();
             }
         }
-        let detail = info
+        if let Some((current, total)) = info
             .progress_detail
-            .and_then(|d| Some((d.current?, d.total?)));
-        if let (Some(multi), Some((current, total))) = (printer.multi_progress(), detail) {
-            let total = total.max(0) as u64;
-            let bar = bars.entry(total).or_insert_with(|| {
-                let bar = multi.add(ProgressBar::new(total).with_style(style.clone()));
-                bar.set_prefix(format!("[{task}] {tag}"));
-                bar
+            .and_then(|d| Some((d.current?, d.total?)))
+        {
+            events.send(Event::LayerProgress {
+                tag,
+                current: current.max(0) as u64,
+                total: total.max(0) as u64,
+                status: &status,
             });
-            bar.set_position(current.max(0) as u64);
-            bar.set_message(status.clone());
         }
     };
-    for bar in bars.values() {
-        bar.finish_and_clear();
-    }
+    events.send(Event::PushEnded { tag });
     result?;
     if digest.is_empty() {
-        return Err(Failure::classify(format!(
-            "the registry gave no digest for {name}:{tag}"
-        )));
+        return Err(Failure {
+            message: format!("the registry gave no digest for {name}:{tag}"),
+            kind: FailureKind::Permanent,
+        });
     }
     Ok(digest)
 }
@@ -301,19 +434,27 @@ pub fn plan_tag(spec: &TagSpec) -> Result<(String, String), DockerError> {
     }])?;
     Ok((
         repo.to_owned(),
-        clean.first().cloned().unwrap_or_else(|| "latest".into()),
+        clean
+            .first()
+            .map_or_else(|| "latest".into(), |(t, _)| t.clone()),
     ))
 }
 
 /// The `tag` step: `image` (repo:tag) gets the name `target` (repo:tag) locally.
-pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(), DockerError> {
+pub async fn tag(
+    engine: &Engine,
+    spec: &TagSpec,
+    events: &dyn EventSink,
+) -> Result<(), DockerError> {
     let (repo, tag) = reference::split_reference(&spec.target.value);
     repository(&spec.target, repo)?;
     let clean = super::final_tags(&[super::Rendered {
         value: tag.to_owned(),
         ..spec.target.clone()
     }])?;
-    let tag = clean.first().cloned().unwrap_or_else(|| "latest".into());
+    let tag = clean
+        .first()
+        .map_or_else(|| "latest".into(), |(t, _)| t.clone());
     let options = TagImageOptions {
         repo: Some(repo.to_owned()),
         tag: Some(tag.clone()),
@@ -326,9 +467,122 @@ pub async fn tag(engine: &Engine, spec: &TagSpec, printer: &Printer) -> Result<(
             action: format!("tagging {} as {repo}:{tag}", spec.image.value),
             reason: e.to_string(),
         })?;
-    printer.status(
-        &spec.task,
-        &format!("tagged {} as {repo}:{tag}", spec.image.value),
-    );
+    events.send(Event::Tagged {
+        source: &spec.image.value,
+        target: &format!("{repo}:{tag}"),
+    });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::errors::Error as E;
+
+    fn kind(message: &str) -> FailureKind {
+        Failure::reported(message.to_owned()).kind
+    }
+
+    /// Messages as the engine (20.10) writes them into the push stream.
+    #[test]
+    fn registry_messages_are_told_by_their_shape() {
+        assert_eq!(
+            kind("unauthorized: authentication required"),
+            FailureKind::Denied
+        );
+        assert_eq!(
+            kind("denied: requested access to the resource is denied"),
+            FailureKind::Denied
+        );
+        assert_eq!(kind("no basic auth credentials"), FailureKind::Denied);
+        assert_eq!(
+            kind("blob unknown: blob unknown to registry"),
+            FailureKind::Transient
+        );
+        assert_eq!(kind("toomanyrequests: slow down"), FailureKind::Transient);
+        assert_eq!(
+            kind("manifest unknown: manifest unknown"),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            kind(
+                r#"Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused"#
+            ),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            kind(r#"Put "https://r/v2/x/blobs/uploads/1": EOF"#),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            kind(r#"Get "https://r/v2/": x509: certificate signed by unknown authority"#),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            kind("received unexpected HTTP status: 503 Service Unavailable"),
+            FailureKind::Transient
+        );
+        assert_eq!(
+            kind("received unexpected HTTP status: 401 Unauthorized"),
+            FailureKind::Denied
+        );
+        assert_eq!(
+            kind("An image does not exist locally with the tag: nosuch/app"),
+            FailureKind::Permanent
+        );
+    }
+
+    #[test]
+    fn words_inside_a_message_do_not_decide() {
+        // Old substring rules took these for a denial and a transient failure.
+        assert_eq!(
+            kind("An image does not exist locally with the tag: denied-app"),
+            FailureKind::Permanent
+        );
+        assert_eq!(
+            kind("name invalid: repository name eof-timeout-500"),
+            FailureKind::Permanent
+        );
+    }
+
+    #[test]
+    fn an_error_code_decides_over_the_message() {
+        let detail = |code, message: &str| ErrorDetail {
+            code,
+            message: Some(message.to_owned()),
+        };
+        assert_eq!(
+            Failure::detail(detail(Some(429), "slow down")).kind,
+            FailureKind::Transient
+        );
+        assert_eq!(
+            Failure::detail(detail(Some(403), "no")).kind,
+            FailureKind::Denied
+        );
+        assert_eq!(
+            Failure::detail(detail(None, "unauthorized: authentication required")).kind,
+            FailureKind::Denied
+        );
+    }
+
+    #[test]
+    fn engine_errors_are_told_by_their_variant() {
+        let status = |status_code| E::DockerResponseServerError {
+            status_code,
+            message: "x".into(),
+        };
+        assert_eq!(Failure::of(status(503)).kind, FailureKind::Transient);
+        assert_eq!(Failure::of(status(404)).kind, FailureKind::Permanent);
+        assert_eq!(Failure::of(status(401)).kind, FailureKind::Denied);
+        let io = E::IOError {
+            err: std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+        };
+        assert_eq!(Failure::of(io).kind, FailureKind::Transient);
+        let stream = E::DockerStreamError {
+            error: "unauthorized: authentication required".into(),
+        };
+        let failure = Failure::of(stream);
+        assert_eq!(failure.kind, FailureKind::Denied);
+        assert_eq!(failure.message, "unauthorized: authentication required");
+    }
 }

@@ -2,12 +2,13 @@
 //! module's specs, apply the `latest` policy, then describe (`--dry`) or execute.
 
 use super::{Failed, Runner};
-use crate::docker::{self, BuildSpec, ImageMetadata, PushSpec, Rendered, TagSpec};
+use crate::docker::{self, BuildSpec, DockerError, ImageMetadata, PushSpec, Rendered, TagSpec};
 use crate::error::{Error, Result};
 use crate::exec::Sink;
-use crate::taskfile::{LatestPolicy, Step, Text};
-use crate::ui::Printer;
+use crate::taskfile::{BuildStep, LatestPolicy, Step, Text};
+use crate::ui::{ImageProgress, Printer};
 use crate::vars::{Effects, Scope};
+use indexmap::IndexMap;
 use serde_saphyr::{Location, Spanned};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -52,46 +53,9 @@ impl ImageSteps {
         cancel: watch::Receiver<bool>,
     ) -> std::result::Result<(), Failed> {
         let flags = inner.image_flags().unwrap_or_default();
-        // The pre-flight rendered this step in the same scope (no call vars);
-        // the first run of it takes that result instead of rendering again.
-        let preflighted = match scope.is_plain() {
-            true => self
-                .preflighted
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&step_key(task, step)),
-            false => None,
-        };
-        let spec = match preflighted {
-            Some(spec) => spec,
-            None => {
-                let (task, scope, inner, at) = (
-                    task.to_owned(),
-                    scope.clone(),
-                    inner.clone(),
-                    step.referenced,
-                );
-                super::evaluate(move |fx| render(&task, &scope, &inner, &at, fx))
-                    .await
-                    .map_err(|e| runner.record_failure(e))?
-            }
-        };
+        let spec = self.spec(runner, task, scope, step, inner).await?;
         if runner.options().dry {
-            let text = match &spec {
-                ImageSpec::Build(s) => docker::describe_build(s),
-                ImageSpec::Push(s) => docker::describe_push(s),
-                ImageSpec::Tag(s) => docker::describe_tag(s),
-            }
-            .map_err(|error| {
-                runner.record_failure(Error::Docker {
-                    task: Some(task.to_owned()),
-                    error: Box::new(error),
-                })
-            })?;
-            for line in text.lines() {
-                runner.printer().status(label, line);
-            }
-            return Ok(());
+            return describe(runner, task, label, &spec);
         }
         // A silent step shows no status line, build log or progress; its
         // error, if any, is reported like any other.
@@ -102,41 +66,59 @@ impl ImageSteps {
         } else {
             runner.printer().as_ref()
         };
-        let quiet = quiet || flags.silent;
-        let result = self
-            .execute(runner, label, &spec, printer, quiet, sink, cancel)
-            .await;
-        let Err(error) = result else { return Ok(()) };
-        if error.is_interruption() {
-            // The run's own error (`interrupted`, or the failure that
-            // cancelled it) is already recorded; this says what was stopped.
-            runner.printer().warn(&format!("task `{task}`: {error}"));
-            return Err(Failed);
+        let result = async {
+            let engine = self.engine(runner).await?;
+            if !quiet && !flags.silent {
+                printer.status(label, &spec.summary());
+            }
+            execute(engine, printer, task, label, &spec, sink, cancel).await
         }
-        let error = Error::Docker {
-            task: Some(task.to_owned()),
-            error: Box::new(error),
-        };
-        if flags.ignore_error || task_ignores_error {
+        .await;
+        let Err(error) = result else { return Ok(()) };
+        if !error.is_interruption() && (flags.ignore_error || task_ignores_error) {
+            let error = Error::Docker {
+                task: Some(task.to_owned()),
+                error: Box::new(error),
+            };
             runner.printer().warn(&format!("{error} (ignored)"));
             return Ok(());
         }
-        Err(runner.record_failure(error))
+        Err(docker_failure(runner, task, error))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn execute(
+    /// The step rendered: by the pre-flight, which rendered it in the same
+    /// scope (no call vars), on its first run; else now.
+    async fn spec(
         &self,
         runner: &Arc<Runner>,
-        label: &str,
-        spec: &ImageSpec,
-        printer: &Printer,
-        quiet: bool,
-        sink: &Sink,
-        cancel: watch::Receiver<bool>,
-    ) -> std::result::Result<(), docker::DockerError> {
-        let engine = self
-            .engine
+        task: &str,
+        scope: &Arc<Scope>,
+        step: &Spanned<Step>,
+        inner: &Step,
+    ) -> std::result::Result<ImageSpec, Failed> {
+        let preflighted = match scope.is_plain() {
+            true => self
+                .preflighted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&step_key(task, step)),
+            false => None,
+        };
+        if let Some(spec) = preflighted {
+            return Ok(spec);
+        }
+        let (scope, inner, at) = (scope.clone(), inner.clone(), step.referenced);
+        super::evaluate(move |fx| render(&scope, &inner, &at, fx))
+            .await
+            .map_err(|e| runner.record_failure(e))
+    }
+
+    /// The engine connection, made on first use.
+    async fn engine(
+        &self,
+        runner: &Arc<Runner>,
+    ) -> std::result::Result<&docker::Engine, DockerError> {
+        self.engine
             .get_or_try_init(|| async {
                 let engine = docker::Engine::connect().await?;
                 let api = engine.api_version();
@@ -145,29 +127,74 @@ impl ImageSteps {
                     .verbose(&format!("Docker engine at {} (API {api})", engine.host));
                 Ok(engine)
             })
-            .await?;
-        if !quiet {
-            let what = match spec {
-                ImageSpec::Build(s) => format!("build {}", s.image.value),
-                ImageSpec::Push(s) => format!("push {}", s.image.value),
-                ImageSpec::Tag(s) => format!("tag {} as {}", s.image.value, s.target.value),
-            };
-            printer.status(label, &what);
-        }
-        match spec {
-            ImageSpec::Build(s) => {
-                let log = |line: &str| match sink {
-                    Sink::Direct => printer.out_line(&format!("[{label}] {line}"), false),
-                    other => other.line(printer, line, false),
-                };
-                docker::build(engine, s, printer, &log, cancel)
-                    .await
-                    .map(|_| ())
-            }
-            ImageSpec::Push(s) => docker::push(engine, s, printer, cancel).await.map(|_| ()),
-            ImageSpec::Tag(s) => docker::tag(engine, s, printer).await,
+            .await
+    }
+}
+
+impl ImageSpec {
+    /// What the step does, in a line: `build app:v1`.
+    fn summary(&self) -> String {
+        match self {
+            ImageSpec::Build(s) => format!("build {}", s.image.value),
+            ImageSpec::Push(s) => format!("push {}", s.image.value),
+            ImageSpec::Tag(s) => format!("tag {} as {}", s.image.value, s.target.value),
         }
     }
+}
+
+/// `--dry`: what the step would do, contacting nothing.
+fn describe(
+    runner: &Arc<Runner>,
+    task: &str,
+    label: &str,
+    spec: &ImageSpec,
+) -> std::result::Result<(), Failed> {
+    let text = match spec {
+        ImageSpec::Build(s) => docker::describe_build(s),
+        ImageSpec::Push(s) => docker::describe_push(s),
+        ImageSpec::Tag(s) => docker::describe_tag(s),
+    }
+    .map_err(|error| docker_failure(runner, task, error))?;
+    for line in text.lines() {
+        runner.printer().status(label, line);
+    }
+    Ok(())
+}
+
+/// Runs the step on the engine, its progress drawn by the ui and the build's
+/// output routed into the task's output (prefixed, grouped or as it comes).
+async fn execute(
+    engine: &docker::Engine,
+    printer: &Printer,
+    task: &str,
+    label: &str,
+    spec: &ImageSpec,
+    sink: &Sink,
+    cancel: watch::Receiver<bool>,
+) -> std::result::Result<(), DockerError> {
+    let output = |line: &str| match sink {
+        Sink::Direct => printer.out_line(&format!("[{label}] {line}"), false),
+        other => other.line(printer, line, false),
+    };
+    let progress = ImageProgress::new(printer, task, &output);
+    match spec {
+        ImageSpec::Build(s) => docker::build(engine, s, &progress, cancel).await.map(drop),
+        ImageSpec::Push(s) => docker::push(engine, s, &progress, cancel).await.map(drop),
+        ImageSpec::Tag(s) => docker::tag(engine, s, &progress).await,
+    }
+}
+
+fn docker_failure(runner: &Runner, task: &str, error: DockerError) -> Failed {
+    if error.is_interruption() {
+        // The run's own error (`interrupted`, or the failure that
+        // cancelled it) is already recorded; this says what was stopped.
+        runner.printer().warn(&format!("task `{task}`: {error}"));
+        return Failed;
+    }
+    runner.record_failure(Error::Docker {
+        task: Some(task.to_owned()),
+        error: Box::new(error),
+    })
 }
 
 /// Checks every image step the run can reach before anything runs, so that an
@@ -198,7 +225,7 @@ pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()
         for step in steps {
             // A step that cannot be rendered yet (it needs an `sh:` var) or
             // fails to render is checked, and reported, when it runs.
-            let Ok(spec) = render(name, &scope, &step.value, &step.referenced, Effects::Git) else {
+            let Ok(spec) = render(&scope, &step.value, &step.referenced, Effects::Git) else {
                 continue;
             };
             let planned = match &spec {
@@ -221,97 +248,111 @@ pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()
     Ok(())
 }
 
-pub fn render(
-    task: &str,
-    scope: &Arc<Scope>,
-    step: &Step,
-    at: &Location,
+pub fn render(scope: &Arc<Scope>, step: &Step, at: &Location, fx: Effects) -> Result<ImageSpec> {
+    let r = Renderer { scope, at, fx };
+    Ok(match step {
+        Step::Build(b) => r.build(b)?.into(),
+        Step::Push(p) => PushSpec {
+            image: r.text(&p.image, "image")?,
+            to: p
+                .to
+                .as_ref()
+                .map(|t| r.text(t, "push target"))
+                .transpose()?,
+            tags: r.tags(&p.tags, p.latest)?,
+        }
+        .into(),
+        Step::Tag(t) => TagSpec {
+            image: r.text(&t.image, "image")?,
+            target: r.text(&t.target, "tag target")?,
+        }
+        .into(),
+        _ => unreachable!("only image steps are rendered here"),
+    })
+}
+
+/// Renders the values of one image step, written at `at`.
+struct Renderer<'a> {
+    scope: &'a Arc<Scope>,
+    at: &'a Location,
     fx: Effects,
-) -> Result<ImageSpec> {
-    let ctx = scope.session();
-    let text = |t: &Text, what: &str| -> Result<Rendered> {
+}
+
+impl Renderer<'_> {
+    fn text(&self, t: &Text, what: &str) -> Result<Rendered> {
         Ok(Rendered {
-            value: scope.render(t, at, what, fx)?,
+            value: self.scope.render(t, self.at, what, self.fx)?,
             template: t.value.clone(),
-            origin: ctx.taskfile.origin_of(t, at).to_string(),
+            origin: self.scope.session().taskfile.origin_of(t, self.at),
         })
-    };
-    let opt = |t: &Option<Text>, what: &str| -> Result<Option<String>> {
+    }
+
+    /// An optional value; rendered empty is the same as not given.
+    fn opt(&self, t: &Option<Text>, what: &str) -> Result<Option<String>> {
         t.as_ref()
-            .map(|t| scope.render(t, at, what, fx))
+            .map(|t| self.scope.render(t, self.at, what, self.fx))
             .transpose()
             .map(|v| v.filter(|s| !s.is_empty()))
-    };
-    let tags = |list: &[Text], policy: LatestPolicy| -> Result<Vec<Rendered>> {
+    }
+
+    /// The tags, `latest` dropped where the policy says so.
+    fn tags(&self, list: &[Text], policy: LatestPolicy) -> Result<Vec<Rendered>> {
         let mut out = Vec::new();
         for t in list {
-            let rendered = text(t, "image tag")?;
-            if rendered.value.trim() == "latest" && !keep_latest(scope, policy, fx)? {
+            let rendered = self.text(t, "image tag")?;
+            if rendered.value.trim() == "latest" && !keep_latest(self.scope, policy, self.fx)? {
                 continue;
             }
             out.push(rendered);
         }
         Ok(out)
-    };
-    Ok(match step {
-        Step::Build(b) => {
-            let context = match opt(&b.context, "build context")? {
-                Some(c) => scope.dir().join(c),
-                None => scope.dir().to_path_buf(),
-            };
-            let pairs = |map: &indexmap::IndexMap<String, Text>,
-                         what: &str|
-             -> Result<Vec<(String, String)>> {
-                map.iter()
-                    .map(|(k, v)| Ok((k.clone(), scope.render(v, at, what, fx)?)))
-                    .collect()
-            };
-            let image = text(&b.image, "image")?;
-            let lookup = |name: &str| -> Result<String> {
-                Ok(scope
-                    .lookup(name, fx)?
-                    .map(|v| super::value_text(&v))
-                    .unwrap_or_default())
-            };
-            BuildSpec {
-                task: task.to_owned(),
-                context,
-                dockerfile: opt(&b.dockerfile, "dockerfile")?
-                    .unwrap_or_else(|| "Dockerfile".into()),
-                target: opt(&b.target, "target")?,
-                args: pairs(&b.args, "build arg")?,
-                labels: pairs(&b.labels, "label")?,
-                metadata: ImageMetadata {
-                    version: lookup("VERSION")?,
-                    revision: lookup("GIT_COMMIT")?,
-                    created: lookup("BUILD_TIME")?,
-                    source: ctx.git_remote_url(fx)?,
-                    title: image.value.clone(),
-                },
-                image,
-                tags: tags(&b.tags, b.latest)?,
-                no_cache: b.no_cache,
-                pull: b.pull,
-                network: opt(&b.network, "network")?,
-                platform: opt(&b.platform, "platform")?,
-            }
-            .into()
-        }
-        Step::Push(p) => PushSpec {
-            task: task.to_owned(),
-            image: text(&p.image, "image")?,
-            to: p.to.as_ref().map(|t| text(t, "push target")).transpose()?,
-            tags: tags(&p.tags, p.latest)?,
-        }
-        .into(),
-        Step::Tag(t) => TagSpec {
-            task: task.to_owned(),
-            image: text(&t.image, "image")?,
-            target: text(&t.target, "tag target")?,
-        }
-        .into(),
-        _ => unreachable!("only image steps are rendered here"),
-    })
+    }
+
+    fn pairs(&self, map: &IndexMap<String, Text>, what: &str) -> Result<Vec<(String, String)>> {
+        map.iter()
+            .map(|(k, v)| Ok((k.clone(), self.scope.render(v, self.at, what, self.fx)?)))
+            .collect()
+    }
+
+    fn lookup(&self, name: &str) -> Result<String> {
+        Ok(self
+            .scope
+            .lookup(name, self.fx)?
+            .map(|v| super::value_text(&v))
+            .unwrap_or_default())
+    }
+
+    fn build(&self, b: &BuildStep) -> Result<BuildSpec> {
+        let scope = self.scope;
+        let context = match self.opt(&b.context, "build context")? {
+            Some(c) => scope.dir().join(c),
+            None => scope.dir().to_path_buf(),
+        };
+        let image = self.text(&b.image, "image")?;
+        Ok(BuildSpec {
+            step: scope.session().taskfile.origin(self.at),
+            context,
+            dockerfile: self
+                .opt(&b.dockerfile, "dockerfile")?
+                .unwrap_or_else(|| "Dockerfile".into()),
+            target: self.opt(&b.target, "target")?,
+            args: self.pairs(&b.args, "build arg")?,
+            labels: self.pairs(&b.labels, "label")?,
+            metadata: ImageMetadata {
+                version: self.lookup("VERSION")?,
+                revision: self.lookup("GIT_COMMIT")?,
+                created: self.lookup("BUILD_TIME")?,
+                source: scope.session().git_remote_url(self.fx)?,
+                title: image.value.clone(),
+            },
+            image,
+            tags: self.tags(&b.tags, b.latest)?,
+            no_cache: b.no_cache,
+            pull: b.pull,
+            network: self.opt(&b.network, "network")?,
+            platform: self.opt(&b.platform, "platform")?,
+        })
+    }
 }
 
 /// The `latest` policy: `auto` keeps it for a release tag at HEAD or the default branch.
