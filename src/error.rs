@@ -8,21 +8,21 @@ use crate::source::Origin;
 use std::fmt;
 use std::path::PathBuf;
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit codes, in one place.
-pub mod exit {
-    pub const USAGE: u8 = 2;
-    pub const TASKFILE_NOT_FOUND: u8 = 100;
-    pub const TASKFILE_INVALID: u8 = 102;
-    pub const TEMPLATE: u8 = 103;
-    pub const TASK_NOT_FOUND: u8 = 200;
-    pub const TASK_FAILED: u8 = 201;
-    pub const PRECONDITION: u8 = 202;
-    pub const CYCLE: u8 = 204;
-    pub const REQUIRED_VAR: u8 = 206;
-    pub const DOCKER: u8 = 210;
-    pub const INTERRUPTED: u8 = 130;
+pub(crate) mod exit {
+    pub(crate) const USAGE: u8 = 2;
+    pub(crate) const TASKFILE_NOT_FOUND: u8 = 100;
+    pub(crate) const TASKFILE_INVALID: u8 = 102;
+    pub(crate) const TEMPLATE: u8 = 103;
+    pub(crate) const TASK_NOT_FOUND: u8 = 200;
+    pub(crate) const TASK_FAILED: u8 = 201;
+    pub(crate) const PRECONDITION: u8 = 202;
+    pub(crate) const CYCLE: u8 = 204;
+    pub(crate) const REQUIRED_VAR: u8 = 206;
+    pub(crate) const DOCKER: u8 = 210;
+    pub(crate) const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,8 +131,13 @@ pub enum Error {
 }
 
 impl Error {
+    #[must_use]
     pub fn exit_code(&self) -> u8 {
-        use Error::*;
+        use Error::{
+            CommandFailed, CommandKilled, Cycle, Docker, Fingerprint, Interrupted, Io, Postponed,
+            Precondition, RequiredVars, ShVar, Spawn, TaskNotFound, Taskfile, TaskfileNotFound,
+            TaskfileRead, Template, Usage,
+        };
         match self {
             TaskfileNotFound { .. } => exit::TASKFILE_NOT_FOUND,
             TaskfileRead { .. } | Taskfile { .. } => exit::TASKFILE_INVALID,
@@ -152,6 +157,7 @@ impl Error {
         }
     }
 
+    #[must_use]
     pub fn origin(&self) -> Option<&Origin> {
         match self {
             Error::Taskfile { origin, .. } | Error::Template { origin, .. }
@@ -164,6 +170,7 @@ impl Error {
         }
     }
 
+    #[must_use]
     pub fn help(&self) -> Option<String> {
         match self {
             Error::TaskfileNotFound { .. } => Some(
@@ -199,7 +206,7 @@ impl Error {
 
 /// Renders an error the way every hoist error looks:
 /// `error: message`, the position with the offending line, then `help: ...`.
-pub struct Report<'a>(pub &'a Error);
+pub(crate) struct Report<'a>(pub &'a Error);
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -216,7 +223,10 @@ impl fmt::Display for Report<'_> {
 }
 
 /// The names closest to `name`, for "did you mean" hints.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))

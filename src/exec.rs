@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 /// How command output reaches the terminal (`--output`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputMode {
+pub(crate) enum OutputMode {
     /// Lines as they come, whole lines only.
     Interleaved,
     /// Each line prefixed with `[task]`.
@@ -26,20 +26,20 @@ pub enum OutputMode {
 
 /// Where one task's command output goes.
 #[derive(Clone)]
-pub enum Sink {
+pub(crate) enum Sink {
     Direct,
     Prefixed(String),
     Buffered(Arc<Mutex<Vec<(bool, String)>>>),
 }
 
 impl Sink {
-    pub fn line(&self, printer: &Printer, line: &str, is_stderr: bool) {
+    pub(crate) fn line(&self, printer: &Printer, line: &str, is_stderr: bool) {
         match self {
             Sink::Direct => printer.out_line(line, is_stderr),
             Sink::Prefixed(prefix) => printer.out_line(&format!("[{prefix}] {line}"), is_stderr),
             Sink::Buffered(buffer) => buffer
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push((is_stderr, line.to_owned())),
         }
     }
@@ -47,13 +47,18 @@ impl Sink {
 
 /// Process groups of running commands, for signal forwarding.
 #[derive(Default)]
-pub struct ProcessTable {
+pub(crate) struct ProcessTable {
     groups: Mutex<HashSet<i32>>,
 }
 
 impl ProcessTable {
-    pub fn signal_all(&self, signal: nix::sys::signal::Signal) {
-        for pgid in self.groups.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+    pub(crate) fn signal_all(&self, signal: nix::sys::signal::Signal) {
+        for pgid in self
+            .groups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
             let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(*pgid), signal);
         }
     }
@@ -61,20 +66,20 @@ impl ProcessTable {
     fn add(&self, pgid: i32) {
         self.groups
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(pgid);
     }
 
     fn remove(&self, pgid: i32) {
         self.groups
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&pgid);
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     Success,
     Code(i32),
     Signal(i32),
@@ -82,7 +87,7 @@ pub enum Exit {
     Cancelled,
 }
 
-pub struct ShellCommand<'a> {
+pub(crate) struct ShellCommand<'a> {
     pub script: &'a str,
     pub dir: &'a Path,
     pub env: &'a [(String, String)],
@@ -101,7 +106,7 @@ const PIPE_GRACE: Duration = Duration::from_millis(100);
 /// the command leaves running (`./server &`) does not hold hoist: once the
 /// shell has exited, its pipes get a short grace, then hoist says what was
 /// left and goes on, forwarding that process's output while hoist runs.
-pub async fn run(
+pub(crate) async fn run(
     command: ShellCommand<'_>,
     printer: &Arc<Printer>,
     processes: &ProcessTable,
@@ -141,12 +146,12 @@ pub async fn run(
         futures_util::future::join(
             async {
                 if let Some(out) = out {
-                    out.run().await
+                    out.run().await;
                 }
             },
             async {
                 if let Some(err) = err {
-                    err.run().await
+                    err.run().await;
                 }
             },
         )
@@ -155,16 +160,16 @@ pub async fn run(
     });
     let status = tokio::select! {
         status = child.wait() => Some(status?),
-        _ = cancelled(&mut cancel) => None,
+        () = cancelled(&mut cancel) => None,
     };
     // The leader is gone, but what it left in its group may still hold our
     // pipes; if the run is cancelled meanwhile, that must not outlive it.
     let mut left_running = false;
     if status.is_some() && !*cancel.borrow() {
         tokio::select! {
-            _ = closed(pumps_done.clone()) => {}
-            _ = cancelled(&mut cancel) => {}
-            _ = tokio::time::sleep(PIPE_GRACE) => left_running = true,
+            () = closed(pumps_done.clone()) => {}
+            () = cancelled(&mut cancel) => {}
+            () = tokio::time::sleep(PIPE_GRACE) => left_running = true,
         }
     }
     if *cancel.borrow() {
@@ -340,7 +345,7 @@ impl<R: AsyncRead + Unpin> Pump<R> {
                     match &to.sink {
                         Sink::Buffered(_) if to.detached.load(Ordering::Relaxed) => {
                             let line = format!("[{}] {line}", to.label);
-                            to.printer.out_line(&line, to.is_stderr)
+                            to.printer.out_line(&line, to.is_stderr);
                         }
                         sink => sink.line(&to.printer, line, to.is_stderr),
                     }

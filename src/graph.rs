@@ -7,7 +7,7 @@ use crate::template::has_markup;
 use indexmap::IndexMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EdgeKind {
+pub(crate) enum EdgeKind {
     /// Runs before the task, in parallel with its sibling deps.
     Dep,
     /// A `task:` step inside `cmds` (or a deferred one).
@@ -15,20 +15,20 @@ pub enum EdgeKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edge {
+pub(crate) struct Edge {
     pub to: String,
     pub kind: EdgeKind,
 }
 
 #[derive(Debug, Default)]
-pub struct Graph {
+pub(crate) struct Graph {
     /// Every reached task with its outgoing edges, in first-reached order.
     pub edges: IndexMap<String, Vec<Edge>>,
 }
 
 impl Graph {
     /// The graph reachable from `roots` (canonical task names).
-    pub fn build(taskfile: &Taskfile, roots: &[String]) -> Result<Graph> {
+    pub(crate) fn build(taskfile: &Taskfile, roots: &[String]) -> Result<Graph> {
         let mut graph = Graph::default();
         let mut state: IndexMap<String, Visit> = IndexMap::new();
         let mut path = Vec::new();
@@ -68,7 +68,7 @@ impl Graph {
     }
 
     /// Mermaid flowchart: an arrow from each task to what it needs.
-    pub fn mermaid(&self) -> String {
+    pub(crate) fn mermaid(&self) -> String {
         let mut out = String::from("graph TD\n");
         for (from, edges) in &self.edges {
             if edges.is_empty() {
@@ -86,7 +86,7 @@ impl Graph {
         out
     }
 
-    pub fn dot(&self) -> String {
+    pub(crate) fn dot(&self) -> String {
         let mut out = String::from("digraph hoist {\n  rankdir=LR;\n");
         for (from, edges) in &self.edges {
             out.push_str(&format!("  {from:?};\n"));
@@ -130,34 +130,31 @@ fn edges_of(taskfile: &Taskfile, name: &str) -> Result<Vec<Edge>> {
             if has_markup(&target.value) {
                 return Ok(());
             }
-            match taskfile.find(&target.value) {
-                Some((canonical, _)) => {
-                    edges.push(Edge {
-                        to: canonical.to_owned(),
-                        kind,
-                    });
-                    Ok(())
-                }
-                None => {
-                    let names = taskfile.tasks.keys().map(String::as_str);
-                    let suggestion = closest(&target.value, names).into_iter().next();
-                    let verb = if kind == EdgeKind::Dep {
-                        "depends on"
-                    } else {
-                        "calls"
-                    };
-                    Err(Error::Taskfile {
-                        origin: taskfile.origin_of(target, fallback),
-                        message: format!(
-                            "task `{name}` {verb} `{}`, which does not exist",
-                            target.value
-                        ),
-                        help: Some(match suggestion {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "`hoist --list-all` shows all tasks".into(),
-                        }),
-                    })
-                }
+            if let Some((canonical, _)) = taskfile.find(&target.value) {
+                edges.push(Edge {
+                    to: canonical.to_owned(),
+                    kind,
+                });
+                Ok(())
+            } else {
+                let names = taskfile.tasks.keys().map(String::as_str);
+                let suggestion = closest(&target.value, names).into_iter().next();
+                let verb = if kind == EdgeKind::Dep {
+                    "depends on"
+                } else {
+                    "calls"
+                };
+                Err(Error::Taskfile {
+                    origin: taskfile.origin_of(target, fallback),
+                    message: format!(
+                        "task `{name}` {verb} `{}`, which does not exist",
+                        target.value
+                    ),
+                    help: Some(match suggestion {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "`hoist --list-all` shows all tasks".into(),
+                    }),
+                })
             }
         };
     for dep in &task.value.deps {

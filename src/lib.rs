@@ -6,20 +6,19 @@
 //! `fingerprint` reads sources and writes `.hoist/`; the rest is pure. The
 //! README's "Code map" says where each job lives.
 
-pub mod cli;
-pub mod docker;
-pub mod error;
-pub mod exec;
-pub mod fingerprint;
-pub mod git;
-pub mod graph;
-pub mod reference;
-pub mod runner;
-pub mod source;
-pub mod taskfile;
-pub mod template;
-pub mod ui;
-pub mod vars;
+mod cli;
+mod docker;
+mod error;
+mod exec;
+mod fingerprint;
+mod git;
+mod graph;
+mod reference;
+mod runner;
+mod source;
+mod taskfile;
+mod template;
+mod ui;
+mod vars;
 
 pub use cli::run;
-pub use error::Error;

@@ -4,7 +4,7 @@
 /// Any string as a valid image tag: lowercase, every run of characters outside
 /// `[a-z0-9_.-]` becomes one `-`, no leading `.` or `-`, no trailing `-`, at
 /// most 128 characters. `feature/Containerise API` -> `feature-containerise-api`.
-pub fn sanitize_tag(value: &str) -> String {
+pub(crate) fn sanitize_tag(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut pending_dash = false;
     for c in value.trim().chars().flat_map(char::to_lowercase) {
@@ -27,7 +27,7 @@ pub fn sanitize_tag(value: &str) -> String {
 }
 
 /// Why `tag` is not a valid tag, if it is not: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-pub fn tag_problem(tag: &str) -> Option<String> {
+pub(crate) fn tag_problem(tag: &str) -> Option<String> {
     if tag.len() > 128 {
         return Some(format!(
             "it is {} characters long; the limit is 128",
@@ -49,7 +49,7 @@ pub fn tag_problem(tag: &str) -> Option<String> {
 
 /// A repository split into registry host and path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repository {
+pub(crate) struct Repository {
     /// `127.0.0.1:5000`, or `docker.io` when none is named.
     pub registry: String,
     /// `go-with-the-flow/hbaas-server` (`library/x` on Docker Hub).
@@ -59,7 +59,7 @@ pub struct Repository {
 }
 
 /// Parses and validates a repository name (no tag).
-pub fn parse_repository(name: &str) -> Result<Repository, String> {
+pub(crate) fn parse_repository(name: &str) -> Result<Repository, String> {
     if name.is_empty() {
         return Err("it is empty".into());
     }
@@ -100,7 +100,7 @@ fn component_problem(component: &str) -> Option<String> {
     if component.is_empty() {
         return Some("is empty".into());
     }
-    if let Some(c) = component.chars().find(|c| c.is_ascii_uppercase()) {
+    if let Some(c) = component.chars().find(char::is_ascii_uppercase) {
         return Some(format!(
             "has the uppercase letter `{c}` (repository names are lowercase)"
         ));
@@ -127,7 +127,7 @@ fn component_problem(component: &str) -> Option<String> {
 }
 
 /// Docker Hub has many names; they are one registry.
-pub fn normalize_registry(host: &str) -> String {
+pub(crate) fn normalize_registry(host: &str) -> String {
     let host = host
         .trim_start_matches("https://")
         .trim_start_matches("http://");
@@ -141,7 +141,7 @@ pub fn normalize_registry(host: &str) -> String {
 }
 
 /// Splits `repo:tag` (a port's colon is not a tag); the tag defaults to `latest`.
-pub fn split_reference(reference: &str) -> (&str, &str) {
+pub(crate) fn split_reference(reference: &str) -> (&str, &str) {
     let slash = reference.rfind('/').map_or(0, |i| i + 1);
     match reference[slash..].rfind(':') {
         Some(i) => (&reference[..slash + i], &reference[slash + i + 1..]),

@@ -58,7 +58,7 @@ impl fmt::Display for Origin {
 }
 
 /// Paths relative to the working directory read better in messages.
-pub fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     if let Ok(cwd) = std::env::current_dir() {
         if let Ok(rel) = path.strip_prefix(&cwd) {
             return rel.display().to_string();

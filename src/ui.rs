@@ -3,14 +3,14 @@
 
 mod image_progress;
 
-pub use image_progress::ImageProgress;
+pub(crate) use image_progress::ImageProgress;
 
 use indicatif::MultiProgress;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     #[default]
     Auto,
     Always,
@@ -19,9 +19,9 @@ pub enum ColorChoice {
 
 impl ColorChoice {
     /// Whether a stream gets colour: `--color always|never` decide alone;
-    /// `auto` honours NO_COLOR, then CLICOLOR_FORCE (colour even when not a
+    /// `auto` honours `NO_COLOR`, then `CLICOLOR_FORCE` (colour even when not a
     /// terminal) and CLICOLOR=0, else colours a terminal unless TERM=dumb.
-    pub fn enabled_for(self, is_terminal: bool) -> bool {
+    pub(crate) fn enabled_for(self, is_terminal: bool) -> bool {
         let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         match self {
             ColorChoice::Always => true,
@@ -46,7 +46,7 @@ fn paint(enabled: bool, code: &str, text: &str) -> String {
 
 /// Which CI system we run under, for its collapsible log groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CiKind {
+pub(crate) enum CiKind {
     None,
     GithubActions,
     GitlabCi,
@@ -54,7 +54,7 @@ pub enum CiKind {
 }
 
 impl CiKind {
-    pub fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
         if set("GITHUB_ACTIONS") {
             CiKind::GithubActions
@@ -68,15 +68,13 @@ impl CiKind {
     }
 }
 
-pub struct Printer {
+pub(crate) struct Printer {
     pub silent: bool,
     pub verbose: bool,
     /// Colour in result output on stdout (listings, `--vars`).
     pub color_out: bool,
     /// Colour in hoist's narration, warnings and errors on stderr.
     pub color_err: bool,
-    /// stderr is a terminal and we are not in CI: progress bars are allowed.
-    pub interactive: bool,
     pub ci: CiKind,
     multi: Option<MultiProgress>,
     // One lock for both streams so lines of parallel tasks never interleave mid-line.
@@ -84,7 +82,7 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(silent: bool, verbose: bool, color: ColorChoice) -> Self {
+    pub(crate) fn new(silent: bool, verbose: bool, color: ColorChoice) -> Self {
         let ci = CiKind::detect();
         let stderr_tty = std::io::stderr().is_terminal();
         // Each stream on its own: `hoist --list > file` on a terminal writes no
@@ -97,7 +95,6 @@ impl Printer {
             verbose,
             color_out,
             color_err,
-            interactive,
             ci,
             multi: if interactive && !silent {
                 Some(MultiProgress::new())
@@ -108,14 +105,14 @@ impl Printer {
         }
     }
 
-    /// A printer for tests and machine output: no colour, no bars.
-    pub fn plain() -> Self {
+    /// A printer for tests: no colour, no bars.
+    #[cfg(test)]
+    pub(crate) fn plain() -> Self {
         Printer {
             silent: false,
             verbose: false,
             color_out: false,
             color_err: false,
-            interactive: false,
             ci: CiKind::None,
             multi: None,
             lock: Arc::default(),
@@ -124,13 +121,12 @@ impl Printer {
 
     /// A printer for a `silent: true` image step: no narration, warnings or
     /// progress bars; errors still print. Shares this printer's lock.
-    pub fn silenced(&self) -> Printer {
+    pub(crate) fn silenced(&self) -> Printer {
         Printer {
             silent: true,
             verbose: false,
             color_out: self.color_out,
             color_err: self.color_err,
-            interactive: false,
             ci: self.ci,
             multi: None,
             lock: self.lock.clone(),
@@ -138,7 +134,7 @@ impl Printer {
     }
 
     /// Progress bars live here; `None` when output is not an interactive terminal.
-    pub fn multi_progress(&self) -> Option<&MultiProgress> {
+    pub(crate) fn multi_progress(&self) -> Option<&MultiProgress> {
         self.multi.as_ref()
     }
 
@@ -148,7 +144,10 @@ impl Printer {
     }
 
     fn write_err(&self, text: &str) {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match &self.multi {
             // Print above the bars instead of tearing them.
             Some(multi) if !multi.is_hidden() => {
@@ -162,7 +161,7 @@ impl Printer {
     }
 
     /// A line of hoist's own narration (`hoist: [task] cmd`), suppressed by --silent.
-    pub fn status(&self, task: &str, text: &str) {
+    pub(crate) fn status(&self, task: &str, text: &str) {
         if self.silent {
             return;
         }
@@ -171,27 +170,27 @@ impl Printer {
 
     /// Something hoist did on its own that the user should know of
     /// (`hoist: [task] ...`, in yellow); suppressed by --silent like warnings.
-    pub fn notice(&self, task: &str, text: &str) {
+    pub(crate) fn notice(&self, task: &str, text: &str) {
         if !self.silent {
             self.write_err(&self.paint("33", &format!("hoist: [{task}] {text}")));
         }
     }
 
     /// Narration only shown with --verbose.
-    pub fn verbose(&self, text: &str) {
+    pub(crate) fn verbose(&self, text: &str) {
         if self.verbose && !self.silent {
             self.write_err(&self.paint("2", &format!("hoist: {text}")));
         }
     }
 
-    pub fn warn(&self, text: &str) {
+    pub(crate) fn warn(&self, text: &str) {
         if !self.silent {
             self.write_err(&format!("{}: {text}", self.paint("33", "warning")));
         }
     }
 
     /// Errors are always printed, even with --silent.
-    pub fn error(&self, rendered: &str) {
+    pub(crate) fn error(&self, rendered: &str) {
         let text = match rendered.strip_prefix("error:") {
             Some(rest) if self.color_err => format!("{}{rest}", self.paint("1;31", "error:")),
             _ => rendered.to_owned(),
@@ -200,8 +199,11 @@ impl Printer {
     }
 
     /// Output lines of commands, whole lines only.
-    pub fn out_line(&self, line: &str, to_stderr: bool) {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn out_line(&self, line: &str, to_stderr: bool) {
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if to_stderr {
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         } else {
@@ -210,27 +212,30 @@ impl Printer {
     }
 
     /// Result output (listings, --vars, --dry plans): always on stdout.
-    pub fn stdout(&self, text: &str) {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn stdout(&self, text: &str) {
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
 
     /// Bold text for result output on stdout.
-    pub fn bold(&self, text: &str) -> String {
+    pub(crate) fn bold(&self, text: &str) -> String {
         paint(self.color_out, "1", text)
     }
 
     /// Dim text for result output on stdout.
-    pub fn dim(&self, text: &str) -> String {
+    pub(crate) fn dim(&self, text: &str) -> String {
         paint(self.color_out, "2", text)
     }
 
     /// Opens a collapsible group in CI logs (GitHub Actions, GitLab CI). The
     /// markers go to stderr, which both CIs read too: stdout then carries only
     /// what the commands print, so `VERSION=$(hoist version)` works in CI.
-    pub fn group_start(&self, name: &str) {
+    pub(crate) fn group_start(&self, name: &str) {
         match self.ci {
             CiKind::GithubActions => self.out_line(&format!("::group::{name}"), true),
             CiKind::GitlabCi => {
@@ -242,13 +247,13 @@ impl Printer {
                 self.out_line(
                     &format!("\x1b[0Ksection_start:{now}:{id}[collapsed=false]\r\x1b[0K{name}"),
                     true,
-                )
+                );
             }
             _ => {}
         }
     }
 
-    pub fn group_end(&self, name: &str) {
+    pub(crate) fn group_end(&self, name: &str) {
         match self.ci {
             CiKind::GithubActions => self.out_line("::endgroup::", true),
             CiKind::GitlabCi => {
@@ -256,7 +261,7 @@ impl Printer {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
-                self.out_line(&format!("\x1b[0Ksection_end:{now}:{id}\r\x1b[0K"), true)
+                self.out_line(&format!("\x1b[0Ksection_end:{now}:{id}\r\x1b[0K"), true);
             }
             _ => {}
         }

@@ -288,7 +288,7 @@ fn run_case(exe: &Path, prefix: &[&str], case: &Case) -> Outcome {
         };
         let args: Vec<String> = prefix
             .iter()
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .chain(run.args.iter().cloned())
             .collect();
         let ran = run_one(exe, &args, &cwd, &env);
@@ -383,7 +383,7 @@ fn failure_report(outcomes: &[Outcome]) -> String {
     text
 }
 
-/// go-task 3.54: $GO_TASK, else `task` on PATH (a pyenv shim is resolved to
+/// go-task 3.54: $`GO_TASK`, else `task` on PATH (a pyenv shim is resolved to
 /// the binary behind it, which starts faster).
 fn go_task() -> Result<PathBuf, String> {
     let exe = match std::env::var_os("GO_TASK") {

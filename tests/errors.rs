@@ -38,14 +38,14 @@ fn yaml_syntax_error_has_position() {
 fn undefined_variable_names_var_task_and_position() {
     Test::new()
         .hoist_yml(
-            r#"
+            r"
             vars:
               PROJECT_NAME: app
             tasks:
               build:
                 cmds:
                   - echo {{ PROJECT_NAM }}
-            "#,
+            ",
         )
         .args(&["build"])
         .run()

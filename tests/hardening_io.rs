@@ -244,7 +244,7 @@ fn silent_on_deps_and_calls_hides_the_called_tasks_echo_only() {
     // in turn is, and every command's output is shown.
     Test::new()
         .hoist_yml(
-            r#"
+            r"
             tasks:
               default:
                 deps: [{task: dep, silent: true}]
@@ -256,7 +256,7 @@ fn silent_on_deps_and_calls_hides_the_called_tasks_echo_only() {
               called: echo called
               loud: echo loud
               nested: echo nested
-            "#,
+            ",
         )
         .run()
         .success()
@@ -270,7 +270,7 @@ fn silent_on_deps_and_calls_hides_the_called_tasks_echo_only() {
 fn defer_takes_silent_and_ignore_error() {
     let yml = |ignore: &str| {
         format!(
-            r#"
+            r"
             tasks:
               default:
                 cmds:
@@ -281,7 +281,7 @@ fn defer_takes_silent_and_ignore_error() {
                     {ignore}
                   - echo work
               cleanup: echo cleanup-task
-            "#
+            "
         )
     };
     Test::new()

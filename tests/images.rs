@@ -1,5 +1,5 @@
 //! Image steps against the real Docker engine and registries that
-//! `scripts/setup.sh` starts (`scripts/test.sh` sets HOIST_DOCKER_TESTS=1).
+//! `scripts/setup.sh` starts (`scripts/test.sh` sets `HOIST_DOCKER_TESTS=1`).
 
 use crate::common::{git, Made, Test};
 use std::path::Path;
@@ -96,7 +96,7 @@ fn copy_example(to: &Path) {
 }
 
 fn sorted(tags: &[&str]) -> Vec<String> {
-    let mut tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    let mut tags: Vec<String> = tags.iter().map(std::string::ToString::to_string).collect();
     tags.sort();
     tags
 }
@@ -541,7 +541,7 @@ fn ci_logs_group_build_output_without_control_characters() {
     out.stderr_has("hoist: [b] built hoist-grouped:latest");
 }
 
-/// DOCKER_HOST over tcp with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the
+/// `DOCKER_HOST` over tcp with `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`, as the
 /// docker CLI reads them; without TLS the same endpoint is refused clearly.
 #[test]
 #[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
@@ -573,7 +573,7 @@ fn engine_over_tcp_with_tls() {
 }
 
 /// An engine certificate that our ca.pem did not sign: the error says why the
-/// handshake failed and the help points at DOCKER_CERT_PATH.
+/// handshake failed and the help points at `DOCKER_CERT_PATH`.
 #[test]
 #[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn engine_whose_certificate_is_not_trusted() {

@@ -129,7 +129,7 @@ fn the_files_own_variables_keep_their_word_splitting() {
 
 #[test]
 fn environment_values_are_quoted_and_safe_opts_out() {
-    let yml = r#"
+    let yml = r"
         tasks:
           default:
             cmds:
@@ -137,7 +137,7 @@ fn environment_values_are_quoted_and_safe_opts_out() {
               - printf '[%s]' {{ env.HOIST_T_WORDS | safe }}; echo
               - printf '[%s]' {{ env.HOIST_T_WORDS | quote }}; echo
               - printf '[%s]' {{ env.HOIST_T_HOSTILE }}; echo
-        "#;
+        ";
     let test = Test::new()
         .hoist_yml(yml)
         .args(&["-s"])

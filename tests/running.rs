@@ -34,13 +34,13 @@ fn no_default_task_is_a_usage_error() {
 #[test]
 fn a_shared_dependency_runs_once() {
     let test = Test::new().hoist_yml(
-        r#"
+        r"
         tasks:
           default: {deps: [a, b]}
           a: {deps: [shared], cmds: [echo a]}
           b: {deps: [shared], cmds: [echo b]}
           shared: {cmds: [echo shared >> count.txt]}
-        "#,
+        ",
     );
     test.run()
         .success()
@@ -222,7 +222,7 @@ fn failure_cancels_running_tasks_and_runs_defers() {
 fn defers_run_in_reverse_after_failure() {
     Test::new()
         .hoist_yml(
-            r#"
+            r"
             tasks:
               default:
                 cmds:
@@ -231,7 +231,7 @@ fn defers_run_in_reverse_after_failure() {
                   - echo work
                   - exit 4
               cleanup: echo cleanup-task
-            "#,
+            ",
         )
         .args(&["-s"])
         .run()

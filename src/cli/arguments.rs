@@ -16,12 +16,12 @@ use std::path::PathBuf;
     after_help = "With no task, runs `default`. NAME=VALUE sets a variable for the whole run; \
                   what follows `--` is available as CLI_ARGS."
 )]
-pub struct Arguments {
+pub(super) struct Arguments {
     /// Tasks to run, and NAME=VALUE variables.
     #[arg(value_name = "TASK|NAME=VALUE")]
     pub targets: Vec<String>,
 
-    /// Passed to tasks as the CLI_ARGS variable.
+    /// Passed to tasks as the `CLI_ARGS` variable.
     #[arg(last = true, value_name = "ARGS")]
     pub cli_args: Vec<String>,
 
@@ -73,7 +73,7 @@ pub struct Arguments {
     #[arg(short = 'o', long, value_enum, value_name = "MODE")]
     pub output: Option<OutputMode>,
 
-    /// When to use colour (NO_COLOR is honoured by `auto`).
+    /// When to use colour (`NO_COLOR` is honoured by `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
@@ -99,7 +99,7 @@ pub struct Arguments {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum GraphFormat {
+pub(super) enum GraphFormat {
     Mermaid,
     Dot,
 }

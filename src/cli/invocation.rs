@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 /// What hoist was asked to do.
 #[derive(Debug)]
-pub enum Mode {
+pub(super) enum Mode {
     Completion(clap_complete::Shell),
     Init,
     List { all: bool, json: bool },
@@ -21,7 +21,7 @@ pub enum Mode {
 
 /// The flags that only mean something when tasks run.
 #[derive(Debug, Default)]
-pub struct RunFlags {
+pub(super) struct RunFlags {
     pub dry: bool,
     pub force: bool,
     pub parallel: bool,
@@ -31,7 +31,7 @@ pub struct RunFlags {
 
 /// One resolved command line.
 #[derive(Debug)]
-pub struct Invocation {
+pub(super) struct Invocation {
     pub mode: Mode,
     /// `--dir`: entered before the task file is looked for.
     pub dir: Option<PathBuf>,
@@ -43,7 +43,7 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    pub fn resolve(arguments: Arguments) -> Result<Invocation> {
+    pub(super) fn resolve(arguments: Arguments) -> Result<Invocation> {
         let (tasks, cli_vars) = split_targets(&arguments.targets);
         let mode = mode_of(&arguments)?;
         Ok(Invocation {

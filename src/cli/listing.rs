@@ -4,12 +4,13 @@ use crate::error::Result;
 use crate::taskfile::{Step, Taskfile};
 use crate::ui::Printer;
 use crate::vars::Session;
+use indexmap::IndexMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
 /// Tasks in file order; `all` includes those without a description. Descriptions
 /// are shown as written: listing never evaluates a variable.
-pub fn list(taskfile: &Taskfile, printer: &Printer, all: bool, json: bool) -> Result<()> {
+pub(crate) fn list(taskfile: &Taskfile, printer: &Printer, all: bool, json: bool) {
     let tasks: Vec<_> = taskfile
         .tasks
         .iter()
@@ -21,14 +22,14 @@ pub fn list(taskfile: &Taskfile, printer: &Printer, all: bool, json: bool) -> Re
             .map(|(name, t)| {
                 serde_json::json!({
                     "name": name,
-                    "desc": t.value.desc.as_ref().map(|d| d.value.as_str()).unwrap_or(""),
+                    "desc": t.value.desc.as_ref().map_or("", |d| d.value.as_str()),
                     "aliases": t.value.aliases,
                     "line": t.referenced.line(),
                 })
             })
             .collect();
         printer.stdout(&format!("{}\n", serde_json::json!({ "tasks": items })));
-        return Ok(());
+        return;
     }
     if tasks.is_empty() {
         let hint = if all {
@@ -37,7 +38,7 @@ pub fn list(taskfile: &Taskfile, printer: &Printer, all: bool, json: bool) -> Re
             " with a description (`hoist --list-all` shows all)"
         };
         printer.stdout(&format!("No tasks{hint}.\n"));
-        return Ok(());
+        return;
     }
     let width = tasks
         .iter()
@@ -46,12 +47,7 @@ pub fn list(taskfile: &Taskfile, printer: &Printer, all: bool, json: bool) -> Re
         .unwrap_or(0);
     let mut out = String::from("Available tasks:\n");
     for (name, task) in tasks {
-        let desc = task
-            .value
-            .desc
-            .as_ref()
-            .map(|d| d.value.trim())
-            .unwrap_or("");
+        let desc = task.value.desc.as_ref().map_or("", |d| d.value.trim());
         let padding = " ".repeat(width - name.chars().count());
         let aliases = if task.value.aliases.is_empty() {
             String::new()
@@ -62,10 +58,9 @@ pub fn list(taskfile: &Taskfile, printer: &Printer, all: bool, json: bool) -> Re
         let _ = writeln!(out, "{}", line.trim_end());
     }
     printer.stdout(&out);
-    Ok(())
 }
 
-pub fn summary(taskfile: &Taskfile, printer: &Printer, tasks: &[String]) -> Result<()> {
+pub(crate) fn summary(taskfile: &Taskfile, printer: &Printer, tasks: &[String]) {
     let mut out = String::new();
     for (i, name) in tasks.iter().enumerate() {
         let task = &taskfile.tasks[name.as_str()].value;
@@ -77,8 +72,7 @@ pub fn summary(taskfile: &Taskfile, printer: &Printer, tasks: &[String]) -> Resu
             .summary
             .as_ref()
             .or(task.desc.as_ref())
-            .map(|t| t.value.trim())
-            .unwrap_or("(no description)");
+            .map_or("(no description)", |t| t.value.trim());
         let _ = writeln!(out, "{text}");
         if !task.deps.is_empty() {
             let _ = writeln!(out, "\ndependencies:");
@@ -94,7 +88,6 @@ pub fn summary(taskfile: &Taskfile, printer: &Printer, tasks: &[String]) -> Resu
         }
     }
     printer.stdout(&out);
-    Ok(())
 }
 
 fn describe_step(step: &Step) -> String {
@@ -124,12 +117,17 @@ fn is_secret_name(name: &str) -> bool {
     .any(|word| upper.contains(word))
 }
 
-pub fn vars(ctx: &Arc<Session>, printer: &Printer, task: Option<&str>, json: bool) -> Result<()> {
+pub(crate) fn vars(
+    ctx: &Arc<Session>,
+    printer: &Printer,
+    task: Option<&str>,
+    json: bool,
+) -> Result<()> {
     let scope = match task {
         Some(name) => ctx.scope_for_task(
             name,
             &ctx.taskfile.tasks[name],
-            Default::default(),
+            IndexMap::default(),
             crate::vars::Effects::All,
         )?,
         None => ctx.global(),

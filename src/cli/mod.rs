@@ -4,7 +4,7 @@
 
 mod arguments;
 mod invocation;
-pub mod listing;
+pub(crate) mod listing;
 
 use crate::error::{exit, Error, Report, Result};
 use crate::exec::OutputMode;
@@ -73,7 +73,8 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
     };
     let taskfile = Arc::new(Taskfile::load(&path)?);
     if let Mode::List { all, json } = inv.mode {
-        return listing::list(&taskfile, &printer, all, json);
+        listing::list(&taskfile, &printer, all, json);
+        return Ok(());
     }
     let context = || {
         Session::new(
@@ -85,9 +86,10 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
     };
     match &inv.mode {
         Mode::Graph(format) => {
-            let roots = match inv.tasks.is_empty() {
-                true => taskfile.tasks.keys().cloned().collect(),
-                false => resolve_roots(&taskfile, &inv.tasks)?,
+            let roots = if inv.tasks.is_empty() {
+                taskfile.tasks.keys().cloned().collect()
+            } else {
+                resolve_roots(&taskfile, &inv.tasks)?
             };
             let graph = Graph::build(&taskfile, &roots)?;
             printer.stdout(&match format {
@@ -97,14 +99,16 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
             Ok(())
         }
         Mode::Vars { json } => {
-            let task = match inv.tasks.is_empty() {
-                true => None,
-                false => resolve_roots(&taskfile, &inv.tasks)?.into_iter().next(),
+            let task = if inv.tasks.is_empty() {
+                None
+            } else {
+                resolve_roots(&taskfile, &inv.tasks)?.into_iter().next()
             };
             listing::vars(&context()?, &printer, task.as_deref(), *json)
         }
         Mode::Summary => {
-            listing::summary(&taskfile, &printer, &resolve_roots(&taskfile, &inv.tasks)?)
+            listing::summary(&taskfile, &printer, &resolve_roots(&taskfile, &inv.tasks)?);
+            Ok(())
         }
         Mode::Run(flags) => {
             let roots = resolve_roots(&taskfile, &inv.tasks)?;
@@ -207,7 +211,7 @@ fn spawn_signal_forwarding(runner: &Arc<Runner>) {
             seen += 1;
             if seen > 1 {
                 runner.interrupt(nix::sys::signal::Signal::SIGKILL);
-                std::process::exit(exit::INTERRUPTED as i32);
+                std::process::exit(i32::from(exit::INTERRUPTED));
             }
             runner.interrupt(sig);
         }

@@ -5,19 +5,19 @@
 //! - `HOIST_REGISTRY_USER` and `HOIST_REGISTRY_PASSWORD`: for CI, any registry;
 //! - `DOCKER_CONFIG`/config.json or `~/.docker/config.json`: `auths` entries
 //!   (`auth`, `identitytoken`), `credHelpers` and `credsStore` through the
-//!   `docker-credential-*` helper protocol (the docker_credential crate).
+//!   `docker-credential-*` helper protocol (the `docker_credential` crate).
 
 use super::DockerError;
 use base64::Engine as _;
 use bollard::auth::DockerCredentials;
 
 /// Environment variables for CI credentials.
-pub const USER_VAR: &str = "HOIST_REGISTRY_USER";
-pub const PASSWORD_VAR: &str = "HOIST_REGISTRY_PASSWORD";
+pub(crate) const USER_VAR: &str = "HOIST_REGISTRY_USER";
+pub(crate) const PASSWORD_VAR: &str = "HOIST_REGISTRY_PASSWORD";
 
 /// Credentials for one registry; never printed.
 #[derive(Clone)]
-pub struct Credentials(pub(crate) DockerCredentials);
+pub(crate) struct Credentials(pub(crate) DockerCredentials);
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -26,7 +26,7 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// The credentials for `registry` (already normalised, e.g. `docker.io`), if any.
-pub fn credentials_for(registry: &str) -> Result<Option<Credentials>, DockerError> {
+pub(crate) fn credentials_for(registry: &str) -> Result<Option<Credentials>, DockerError> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let (Some(username), Some(password)) = (env(USER_VAR), env(PASSWORD_VAR)) {
         return Ok(Some(credentials(
@@ -85,7 +85,9 @@ fn credentials(
 /// base64, but the daemon decodes URL-safe base64: a credential whose encoding
 /// holds `+` or `/` is silently dropped and the push fails with "no basic auth
 /// credentials". Every request passes through here and is re-encoded.
-pub fn url_safe_auth_headers(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
+pub(super) fn url_safe_auth_headers(
+    mut request: bollard::BollardRequest,
+) -> bollard::BollardRequest {
     for name in ["X-Registry-Auth", "X-Registry-Config"] {
         let Some(value) = request.headers().get(name) else {
             continue;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 #[derive(Debug, Clone)]
-pub struct BuildReport {
+pub(crate) struct BuildReport {
     pub refs: Vec<String>,
     pub id: String,
     pub size: i64,
@@ -27,7 +27,7 @@ pub struct BuildReport {
 }
 
 /// The final `repo:tag` references of a build, validated before anything runs.
-pub fn plan_build(spec: &BuildSpec) -> Result<Vec<String>, DockerError> {
+pub(crate) fn plan_build(spec: &BuildSpec) -> Result<Vec<String>, DockerError> {
     let (name, explicit) = reference::split_reference(&spec.image.value);
     repository(&spec.image, name)?;
     let mut tags: Vec<String> = final_tags(&spec.tags)?
@@ -78,7 +78,7 @@ pub(crate) fn labels(spec: &BuildSpec) -> Vec<(String, String)> {
 /// Reports through `events` (the steps and output lines of the build, its
 /// summary). When `cancel` turns true the build is stopped on the engine
 /// ([`DockerError::BuildInterrupted`]).
-pub async fn build(
+pub(crate) async fn build(
     engine: &Engine,
     spec: &BuildSpec,
     events: &dyn EventSink,
@@ -388,7 +388,7 @@ async fn remove_container(engine: &Engine, id: &str) -> Result<(), String> {
 }
 
 /// The daemon colours RUN's stderr; logs get plain text without control characters.
-pub fn strip_control(line: &str) -> String {
+pub(super) fn strip_control(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {

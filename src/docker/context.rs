@@ -25,10 +25,10 @@ const CHUNK_SIZE: usize = 64 * 1024;
 /// Chunks in flight between the walker and the connection (1 MiB).
 const CHANNEL_CHUNKS: usize = 16;
 /// Above this, a context without `.dockerignore` earns a warning.
-pub const LARGE_CONTEXT_BYTES: u64 = 100 * 1024 * 1024;
+pub(crate) const LARGE_CONTEXT_BYTES: u64 = 100 * 1024 * 1024;
 
 #[derive(Debug, Clone, Default)]
-pub struct ContextStats {
+pub(crate) struct ContextStats {
     /// Entries other than directories sent (regular files and symlinks).
     pub files: u64,
     /// File content bytes sent.
@@ -41,7 +41,7 @@ pub struct ContextStats {
 
 impl ContextStats {
     /// The warning to show when a large context has no `.dockerignore`.
-    pub fn warning(&self) -> Option<String> {
+    pub(crate) fn warning(&self) -> Option<String> {
         (!self.has_dockerignore && self.bytes > LARGE_CONTEXT_BYTES).then(|| {
             format!(
                 "the build context is {} MiB in {} files and has no .dockerignore; \
@@ -53,9 +53,10 @@ impl ContextStats {
     }
 }
 
-pub type ContextBody = Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send + 'static>>;
+pub(crate) type ContextBody =
+    Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send + 'static>>;
 
-pub struct ContextStream {
+pub(crate) struct ContextStream {
     /// The tar, in chunks; pass it to `bollard::body_try_stream`.
     pub body: ContextBody,
     /// The summary, sent when the walk ends (or its error).
@@ -65,7 +66,7 @@ pub struct ContextStream {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ContextError {
+pub(crate) enum ContextError {
     #[error("build context directory {} does not exist or is not a directory", .0.display())]
     MissingContext(PathBuf),
 
@@ -115,7 +116,10 @@ struct Plan {
 }
 
 /// Starts streaming `context_dir` as a tar. Must be called inside a tokio runtime.
-pub fn stream_context(context_dir: &Path, dockerfile: &str) -> Result<ContextStream, ContextError> {
+pub(crate) fn stream_context(
+    context_dir: &Path,
+    dockerfile: &str,
+) -> Result<ContextStream, ContextError> {
     Ok(start(prepare(context_dir, dockerfile)?))
 }
 
@@ -226,8 +230,7 @@ fn locate_dockerfile(
 fn generated_name(path: &Path) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_nanos());
     let seed = format!("{}:{}:{}", path.display(), std::process::id(), now);
     let hash = xxhash_rust::xxh3::xxh3_128(seed.as_bytes());
     format!(".dockerfile.{}", &format!("{hash:032x}")[..20])
@@ -348,7 +351,7 @@ fn walk(
         let is_dir = entry.file_type().is_dir();
         if ignore.excludes(&rel) {
             if !is_dir {
-                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                let size = entry.metadata().map_or(0, |m| m.len());
                 stats.excluded_files += 1;
                 stats.excluded_bytes += if entry.file_type().is_file() { size } else { 0 };
             } else if !(ignore.has_exceptions() && ignore.must_walk_excluded_dir(&rel)) {
@@ -509,7 +512,7 @@ fn count_excluded(dir: &Path, stats: &mut ContextStats) {
         if !entry.file_type().is_dir() {
             stats.excluded_files += 1;
             if entry.file_type().is_file() {
-                stats.excluded_bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+                stats.excluded_bytes += entry.metadata().map_or(0, |m| m.len());
             }
         }
     }
@@ -606,8 +609,7 @@ mod tests {
                 .map(str::to_string)
                 .collect();
             let dockerfile = fs::read_to_string(case.join("dockerfile"))
-                .map(|name| name.trim().to_string())
-                .unwrap_or_else(|_| "Dockerfile".to_string());
+                .map_or_else(|_| "Dockerfile".to_string(), |name| name.trim().to_string());
             let (_, tar, stats) = collect(tmp.path(), &dockerfile);
             stats.unwrap();
             let got = entry_names(&tar);
@@ -844,7 +846,7 @@ mod tests {
     /// quick to create). Run with
     /// `cargo test --release --lib peak_memory -- --ignored --nocapture`.
     #[test]
-    #[ignore]
+    #[ignore = "a measurement: run it with --release --nocapture"]
     fn peak_memory_stays_bounded_for_a_large_context() {
         let tmp = tempfile::tempdir().unwrap();
         build_tree(tmp.path(), "Dockerfile\n");
@@ -894,7 +896,7 @@ mod tests {
     /// `HOIST_TIMING_DOCKER_SOCKET` (for comparing with `docker build`);
     /// the directory is `HOIST_TIMING_CONTEXT`. Run with `--ignored --nocapture`.
     #[test]
-    #[ignore]
+    #[ignore = "a measurement against an engine: set HOIST_TIMING_DOCKER_SOCKET and HOIST_TIMING_CONTEXT"]
     fn time_to_daemon_through_bollard() {
         let (Ok(socket), Ok(dir)) = (
             std::env::var("HOIST_TIMING_DOCKER_SOCKET"),

@@ -4,7 +4,7 @@
 use super::build::labels;
 use super::{plan_build, plan_push, BuildSpec, DockerError, PushSpec, TagSpec};
 
-pub fn describe_build(spec: &BuildSpec) -> Result<String, DockerError> {
+pub(crate) fn describe_build(spec: &BuildSpec) -> Result<String, DockerError> {
     let refs = plan_build(spec)?;
     let context = crate::source::display_path(&spec.context);
     let context = if context.is_empty() {
@@ -41,7 +41,7 @@ pub fn describe_build(spec: &BuildSpec) -> Result<String, DockerError> {
     Ok(out)
 }
 
-pub fn describe_push(spec: &PushSpec) -> Result<String, DockerError> {
+pub(crate) fn describe_push(spec: &PushSpec) -> Result<String, DockerError> {
     let plan = plan_push(spec)?;
     let mut out = format!(
         "push {} to {} (registry {})",
@@ -53,7 +53,7 @@ pub fn describe_push(spec: &PushSpec) -> Result<String, DockerError> {
     Ok(out)
 }
 
-pub fn describe_tag(spec: &TagSpec) -> Result<String, DockerError> {
+pub(crate) fn describe_tag(spec: &TagSpec) -> Result<String, DockerError> {
     let (repo, tag) = super::plan_tag(spec)?;
     Ok(format!("tag {} as {repo}:{tag}", spec.image.value))
 }

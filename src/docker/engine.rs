@@ -1,4 +1,4 @@
-//! The connection to the Docker engine: DOCKER_HOST (unix socket, tcp, tcp with
+//! The connection to the Docker engine: `DOCKER_HOST` (unix socket, tcp, tcp with
 //! TLS), the API version negotiated with the daemon, and no request timeout
 //! that could cut a long build short.
 
@@ -8,16 +8,16 @@ use std::path::PathBuf;
 
 /// Long builds and pushes must not be cut off: a week.
 const TIMEOUT_SECS: u64 = 7 * 24 * 3600;
-pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+pub(super) const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 
-pub struct Engine {
+pub(crate) struct Engine {
     pub(crate) docker: Docker,
     /// Where we connected, for messages.
     pub host: String,
 }
 
 impl Engine {
-    pub async fn connect() -> Result<Engine, DockerError> {
+    pub(crate) async fn connect() -> Result<Engine, DockerError> {
         let host = std::env::var("DOCKER_HOST")
             .ok()
             .filter(|h| !h.is_empty())
@@ -64,7 +64,7 @@ impl Engine {
     }
 
     /// The negotiated API version, e.g. `1.41`.
-    pub fn api_version(&self) -> String {
+    pub(crate) fn api_version(&self) -> String {
         let v = self.docker.client_version();
         format!("{}.{}", v.major_version, v.minor_version)
     }
@@ -73,9 +73,9 @@ impl Engine {
 /// Why the engine could not be reached, as far as its connection tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectFailure {
-    /// DOCKER_HOST names a scheme hoist cannot speak.
+    /// `DOCKER_HOST` names a scheme hoist cannot speak.
     Scheme,
-    /// The TLS files (DOCKER_CERT_PATH) could not be read.
+    /// The TLS files (`DOCKER_CERT_PATH`) could not be read.
     Certificates,
     /// A plain HTTP request was answered the way a TLS endpoint answers one.
     SpeaksTls,

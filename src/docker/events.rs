@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// One thing that happened in a `build`, `push` or `tag` step.
 #[derive(Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// A build started; `image` is the first reference it makes.
     BuildStarted { image: &'a str },
     /// The engine began a step of the build: `Step 2/5 : RUN make`.
@@ -50,6 +50,6 @@ pub enum Event<'a> {
 
 /// Receives a step's events. Pushes of several tags run at once, so events
 /// may come from concurrent futures of one step.
-pub trait EventSink: Sync {
+pub(crate) trait EventSink: Sync {
     fn send(&self, event: Event<'_>);
 }

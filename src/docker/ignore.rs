@@ -15,7 +15,7 @@
 use std::fmt;
 
 #[derive(Debug, thiserror::Error)]
-pub enum IgnoreError {
+pub(crate) enum IgnoreError {
     #[error("line {line}: invalid pattern `{pattern}`: {reason}")]
     BadPattern {
         line: usize,
@@ -25,14 +25,14 @@ pub enum IgnoreError {
 }
 
 impl IgnoreError {
-    pub fn line(&self) -> usize {
+    pub(crate) fn line(&self) -> usize {
         match self {
             IgnoreError::BadPattern { line, .. } => *line,
         }
     }
 
     /// The message without the line number, for `file:line: message`.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             IgnoreError::BadPattern {
                 pattern, reason, ..
@@ -45,7 +45,7 @@ impl IgnoreError {
 
 /// The parsed `.dockerignore`: an ordered list of patterns.
 #[derive(Clone, Debug, Default)]
-pub struct DockerIgnore {
+pub(crate) struct DockerIgnore {
     patterns: Vec<Pattern>,
 }
 
@@ -94,7 +94,7 @@ enum Token {
 
 impl DockerIgnore {
     /// Parses `.dockerignore` text the way the docker CLI reads it.
-    pub fn parse(text: &str) -> Result<DockerIgnore, IgnoreError> {
+    pub(crate) fn parse(text: &str) -> Result<DockerIgnore, IgnoreError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut ignore = DockerIgnore::default();
         // Go's bufio.Scanner splits on `\n` and drops one trailing `\r`.
@@ -129,21 +129,16 @@ impl DockerIgnore {
         Ok(ignore)
     }
 
-    /// True when no pattern was given.
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
     /// True when any `!` exception exists (then excluded directories may
     /// still have to be walked).
-    pub fn has_exceptions(&self) -> bool {
+    pub(crate) fn has_exceptions(&self) -> bool {
         self.patterns.iter().any(|p| p.exception)
     }
 
     /// Whether `rel_path` (relative to the context root, `/`-separated) is
     /// kept out of the context: it or a parent directory matches a pattern,
     /// and no later exception re-includes it.
-    pub fn excludes(&self, rel_path: &str) -> bool {
+    pub(crate) fn excludes(&self, rel_path: &str) -> bool {
         let path = clean_path(rel_path);
         if path == "." {
             return false;
@@ -174,7 +169,7 @@ impl DockerIgnore {
     /// Whether the walk must descend into an excluded directory because some
     /// exception names a path under it (the CLI's check: an exception's text
     /// plus `/` starts with the directory plus `/`).
-    pub fn must_walk_excluded_dir(&self, rel_dir: &str) -> bool {
+    pub(crate) fn must_walk_excluded_dir(&self, rel_dir: &str) -> bool {
         let dir = format!("{}/", rel_dir.trim_end_matches('/'));
         self.patterns
             .iter()
@@ -185,7 +180,7 @@ impl DockerIgnore {
     /// Makes sure `rel_path` is sent even if a pattern excludes it, the way
     /// the CLI always sends the Dockerfile and `.dockerignore`: an exception
     /// is appended only when the path is excluded.
-    pub fn always_send(&mut self, rel_path: &str) {
+    pub(crate) fn always_send(&mut self, rel_path: &str) {
         if self.excludes(rel_path) {
             let text = clean_path(rel_path);
             let matcher = Matcher::Exact(text.clone());

@@ -6,21 +6,21 @@
 
 mod auth;
 mod build;
-pub mod context;
+pub(crate) mod context;
 mod describe;
 mod engine;
 mod events;
-pub mod ignore;
+pub(crate) mod ignore;
 mod push;
 // The naming rules are pure and shared with templates (the `tag` filter).
 pub(crate) use crate::reference;
 
-pub use auth::{credentials_for, Credentials, PASSWORD_VAR, USER_VAR};
-pub use build::{build, plan_build, BuildReport};
-pub use describe::{describe_build, describe_push, describe_tag};
-pub use engine::{ConnectFailure, Engine};
-pub use events::{Event, EventSink};
-pub use push::{plan_push, plan_tag, push, tag, PushReport};
+pub(crate) use auth::{PASSWORD_VAR, USER_VAR};
+pub(crate) use build::{build, plan_build, BuildReport};
+pub(crate) use describe::{describe_build, describe_push, describe_tag};
+pub(crate) use engine::{ConnectFailure, Engine};
+pub(crate) use events::{Event, EventSink};
+pub(crate) use push::{plan_push, plan_tag, push, tag};
 
 use crate::source::Origin;
 use std::path::PathBuf;
@@ -28,7 +28,7 @@ use std::path::PathBuf;
 /// A rendered value together with the template it came from, so that an
 /// invalid tag or repository can be reported against the user's source.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     pub value: String,
     /// The template text as written in the task file.
     pub template: String,
@@ -38,7 +38,7 @@ pub struct Rendered {
 
 /// Labels derived from git, set on every build (user labels win).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImageMetadata {
+pub(crate) struct ImageMetadata {
     pub version: String,
     pub revision: String,
     pub created: String,
@@ -47,7 +47,7 @@ pub struct ImageMetadata {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BuildSpec {
+pub(crate) struct BuildSpec {
     /// Where the `build` step stands, for errors about the step as a whole.
     pub step: Origin,
     pub context: PathBuf,
@@ -68,7 +68,7 @@ pub struct BuildSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PushSpec {
+pub(crate) struct PushSpec {
     /// The local repository (or `repo:tag`) to push from.
     pub image: Rendered,
     /// The repository it goes to; `None` pushes `image` under its own name.
@@ -78,7 +78,7 @@ pub struct PushSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TagSpec {
+pub(crate) struct TagSpec {
     pub image: Rendered,
     pub target: Rendered,
 }
@@ -227,14 +227,14 @@ impl DockerError {
 
     /// Where the value the error is about stands in the task file.
     pub fn origin(&self) -> Option<&Origin> {
-        let origin = match self {
-            DockerError::InvalidTag { origin, .. }
-            | DockerError::InvalidRepository { origin, .. }
-            | DockerError::DockerfileMissing { origin, .. }
-            | DockerError::Context { origin, .. }
-            | DockerError::BuildFailed { origin, .. }
-            | DockerError::PushFailed { origin, .. } => origin,
-            _ => return None,
+        let (DockerError::InvalidTag { origin, .. }
+        | DockerError::InvalidRepository { origin, .. }
+        | DockerError::DockerfileMissing { origin, .. }
+        | DockerError::Context { origin, .. }
+        | DockerError::BuildFailed { origin, .. }
+        | DockerError::PushFailed { origin, .. }) = self
+        else {
+            return None;
         };
         origin.is_known().then_some(origin)
     }

@@ -20,15 +20,8 @@ use tokio::sync::watch;
 
 const TRIES: u32 = 3;
 
-#[derive(Debug, Clone)]
-pub struct PushReport {
-    pub repository: String,
-    /// Each tag with its manifest digest.
-    pub pushed: Vec<(String, String)>,
-}
-
 /// What a push step will do: source image, target repository, final tags.
-pub struct PushPlan {
+pub(crate) struct PushPlan {
     pub source: String,
     pub target: Repository,
     pub tags: Vec<String>,
@@ -36,7 +29,7 @@ pub struct PushPlan {
     pub origins: Vec<Origin>,
 }
 
-pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
+pub(crate) fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
     let (source_repo, source_tag) = reference::split_reference(&spec.image.value);
     repository(&spec.image, source_repo)?;
     let source = format!("{source_repo}:{source_tag}");
@@ -59,12 +52,12 @@ pub fn plan_push(spec: &PushSpec) -> Result<PushPlan, DockerError> {
 
 /// Each tag is reported through `events` as it lands. When `cancel` turns
 /// true the pushes still under way are dropped ([`DockerError::PushInterrupted`]).
-pub async fn push(
+pub(crate) async fn push(
     engine: &Engine,
     spec: &PushSpec,
     events: &dyn EventSink,
     cancel: watch::Receiver<bool>,
-) -> Result<PushReport, DockerError> {
+) -> Result<(), DockerError> {
     let plan = plan_push(spec)?;
     name_for_push(engine, &plan).await?;
     let credentials = credentials_for(&plan.target.registry)?;
@@ -152,7 +145,7 @@ fn outcome(
     plan: PushPlan,
     results: Results,
     interrupted: bool,
-) -> Result<PushReport, DockerError> {
+) -> Result<(), DockerError> {
     let mut pushed = Vec::new();
     let mut failed = Vec::new();
     let mut not_landed = Vec::new();
@@ -189,10 +182,7 @@ fn outcome(
             origin: origin.unwrap_or_else(|| spec.image.origin.clone()),
         });
     }
-    Ok(PushReport {
-        repository: plan.target.name,
-        pushed,
-    })
+    Ok(())
 }
 
 /// A failed push attempt: what the engine said, and what to do about it.
@@ -396,7 +386,7 @@ async fn push_once(
         let status = info.status.unwrap_or_default();
         if let Some(found) = status.split_whitespace().find(|w| w.starts_with("sha256:")) {
             if status.contains("digest:") {
-                digest = found.to_owned();
+                found.clone_into(&mut digest);
             }
         }
         if let Some((current, total)) = info
@@ -423,7 +413,7 @@ async fn push_once(
 }
 
 /// The `tag` step's target as repository and tag, validated.
-pub fn plan_tag(spec: &TagSpec) -> Result<(String, String), DockerError> {
+pub(crate) fn plan_tag(spec: &TagSpec) -> Result<(String, String), DockerError> {
     let (source, _) = reference::split_reference(&spec.image.value);
     repository(&spec.image, source)?;
     let (repo, tag) = reference::split_reference(&spec.target.value);
@@ -441,7 +431,7 @@ pub fn plan_tag(spec: &TagSpec) -> Result<(String, String), DockerError> {
 }
 
 /// The `tag` step: `image` (repo:tag) gets the name `target` (repo:tag) locally.
-pub async fn tag(
+pub(crate) async fn tag(
     engine: &Engine,
     spec: &TagSpec,
     events: &dyn EventSink,

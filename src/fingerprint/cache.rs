@@ -23,7 +23,7 @@ pub(super) struct Cache {
 
 impl Cache {
     /// The cache at `path`; empty when missing or unreadable (it is only a speed-up).
-    pub fn load(path: &Path) -> Cache {
+    pub(super) fn load(path: &Path) -> Cache {
         let mut cache = Cache {
             scanned_ns: 0,
             entries: HashMap::new(),
@@ -107,7 +107,10 @@ pub(super) fn hash_all(
     for (i, hash) in computed {
         hashes[i] = Some(hash);
     }
-    let hashes = hashes.into_iter().map(|h| h.unwrap_or_default()).collect();
+    let hashes = hashes
+        .into_iter()
+        .map(std::option::Option::unwrap_or_default)
+        .collect();
     Ok((hashes, stale_cache))
 }
 

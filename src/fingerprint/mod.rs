@@ -25,7 +25,7 @@ pub enum FingerprintError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Freshness {
+pub(crate) enum Freshness {
     UpToDate,
     /// Why the task must run, for --verbose.
     Stale(String),
@@ -34,7 +34,7 @@ pub enum Freshness {
 /// Checks the task instance `key` (task name plus call vars, made file-name safe by
 /// this module) whose globs are relative to `dir`. `state_dir` is the `.hoist` directory.
 /// Returns the freshness and the fingerprint to store once the task succeeded.
-pub fn check(
+pub(crate) fn check(
     state_dir: &Path,
     key: &str,
     dir: &Path,
@@ -78,7 +78,11 @@ pub fn check(
 }
 
 /// Stores `fingerprint` for `key` after the task succeeded.
-pub fn record(state_dir: &Path, key: &str, fingerprint: &str) -> Result<(), FingerprintError> {
+pub(crate) fn record(
+    state_dir: &Path,
+    key: &str,
+    fingerprint: &str,
+) -> Result<(), FingerprintError> {
     let path = store::fingerprint_path(state_dir, key);
     store::write_atomic(&path, fingerprint.as_bytes()).map_err(|source| FingerprintError::Io {
         context: format!("cannot write {}", path.display()),

@@ -20,7 +20,7 @@ pub(super) struct Root {
 
 impl Root {
     /// The key of a path found while walking this root.
-    pub fn key_of(&self, path: &Path) -> String {
+    pub(super) fn key_of(&self, path: &Path) -> String {
         let rel = path.strip_prefix(&self.abs).unwrap_or(path);
         let rel = rel.to_string_lossy();
         match (self.key.is_empty(), rel.is_empty()) {
@@ -30,7 +30,7 @@ impl Root {
         }
     }
 
-    pub fn walker(&self) -> walkdir::WalkDir {
+    pub(super) fn walker(&self) -> walkdir::WalkDir {
         let walk = walkdir::WalkDir::new(&self.abs).follow_links(false);
         match self.max_depth {
             Some(depth) => walk.max_depth(depth),
@@ -49,7 +49,7 @@ pub(super) struct Patterns {
 }
 
 impl Patterns {
-    pub fn new(dir: &Path, globs: &[String]) -> Result<Patterns, FingerprintError> {
+    pub(super) fn new(dir: &Path, globs: &[String]) -> Result<Patterns, FingerprintError> {
         let mut include = GlobSetBuilder::new();
         let mut exclude = GlobSetBuilder::new();
         let mut exclude_dirs = GlobSetBuilder::new();
@@ -99,13 +99,13 @@ impl Patterns {
     }
 
     /// Whether the file with this key is selected by the list.
-    pub fn selects(&self, key: &str) -> bool {
+    pub(super) fn selects(&self, key: &str) -> bool {
         let candidate = Candidate::new(key);
         self.include.is_match_candidate(&candidate) && !self.exclude.is_match_candidate(&candidate)
     }
 
     /// Whether a directory with this key is excluded whole.
-    pub fn prunes(&self, dir_key: &str) -> bool {
+    pub(super) fn prunes(&self, dir_key: &str) -> bool {
         self.exclude_dirs.is_match(dir_key)
     }
 }
@@ -224,7 +224,7 @@ mod tests {
     use super::*;
 
     fn roots(globs: &[&str]) -> Vec<(String, Option<usize>)> {
-        let globs: Vec<String> = globs.iter().map(|s| s.to_string()).collect();
+        let globs: Vec<String> = globs.iter().map(std::string::ToString::to_string).collect();
         Patterns::new(Path::new("/nonexistent/proj"), &globs)
             .unwrap()
             .roots
@@ -262,7 +262,7 @@ mod tests {
     fn selection_respects_separators_and_exclusions() {
         let globs: Vec<String> = ["**/*.go", "!vendor/**", "!**/*_test.go"]
             .iter()
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         let p = Patterns::new(Path::new("/x"), &globs).unwrap();
         assert!(p.selects("main.go"));

@@ -82,7 +82,7 @@ pub(super) fn unique_len(
     for len in start..HEX_LEN {
         match odb.exists_prefix(id, len) {
             Ok(_) => return Ok(len),
-            Err(e) if e.code() == git2::ErrorCode::Ambiguous => continue,
+            Err(e) if e.code() == git2::ErrorCode::Ambiguous => {}
             Err(e) => return Err(e),
         }
     }

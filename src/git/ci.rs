@@ -2,7 +2,7 @@
 
 /// The first CI branch variable that names a branch; tag builds give `None`.
 /// `GIT_BRANCH` itself is not read here: the caller handles that override.
-pub fn ci_branch(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+pub(crate) fn ci_branch(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let set = |name: &str| get(name).is_some();
 

@@ -8,12 +8,12 @@ mod remote;
 #[cfg(test)]
 mod tests;
 
-pub use ci::ci_branch;
+pub(crate) use ci::ci_branch;
 
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
-pub enum GitError {
+pub(crate) enum GitError {
     #[error("git: {0}")]
     Git(#[from] git2::Error),
     /// The repository has no commit yet, so there is nothing to describe.
@@ -22,13 +22,13 @@ pub enum GitError {
 }
 
 /// An opened repository; every value is computed on first request only.
-pub struct GitRepo {
+pub(crate) struct GitRepo {
     repo: git2::Repository,
 }
 
 impl GitRepo {
     /// Opens the repository containing `dir`; `None` outside a repository.
-    pub fn discover(dir: &Path) -> Option<GitRepo> {
+    pub(crate) fn discover(dir: &Path) -> Option<GitRepo> {
         git2::Repository::discover(dir)
             .ok()
             .map(|repo| GitRepo { repo })
@@ -37,7 +37,7 @@ impl GitRepo {
     /// Exactly what `git describe --tags --always` prints.
     /// The bool is true when it fell back to the abbreviated commit although
     /// the clone is shallow (so tags may be missing: worth a warning).
-    pub fn describe(&self) -> Result<(String, bool), GitError> {
+    pub(crate) fn describe(&self) -> Result<(String, bool), GitError> {
         let head = self.head_commit()?;
         match describe::describe_tags(&self.repo, &head, None)? {
             Some(text) => Ok((text, false)),
@@ -47,7 +47,7 @@ impl GitRepo {
 
     /// The checked-out branch; `None` on a detached HEAD. An unborn branch
     /// (no commit yet) still has a name.
-    pub fn branch(&self) -> Result<Option<String>, GitError> {
+    pub(crate) fn branch(&self) -> Result<Option<String>, GitError> {
         let head = self.repo.find_reference("HEAD")?;
         Ok(head
             .symbolic_target()?
@@ -56,26 +56,26 @@ impl GitRepo {
     }
 
     /// The full hex id of the HEAD commit.
-    pub fn commit(&self) -> Result<String, GitError> {
+    pub(crate) fn commit(&self) -> Result<String, GitError> {
         Ok(self.head_commit()?.id().to_string())
     }
 
     /// The HEAD commit abbreviated as `git rev-parse --short HEAD` prints it.
-    pub fn short_commit(&self) -> Result<String, GitError> {
+    pub(crate) fn short_commit(&self) -> Result<String, GitError> {
         let id = self.head_commit()?.id();
         self.abbreviate(id)
     }
 
     /// The tag pointing exactly at HEAD, as `git describe --tags --exact-match`
     /// prints it (an annotated tag wins over a lightweight one).
-    pub fn exact_tag(&self) -> Result<Option<String>, GitError> {
+    pub(crate) fn exact_tag(&self) -> Result<Option<String>, GitError> {
         let head = self.head_commit()?;
         Ok(describe::describe_tags(&self.repo, &head, Some(0))?)
     }
 
     /// True when tracked files differ from HEAD, staged or not (untracked
     /// files do not count, as in `git describe --dirty`).
-    pub fn dirty(&self) -> Result<bool, GitError> {
+    pub(crate) fn dirty(&self) -> Result<bool, GitError> {
         if self.repo.is_bare() {
             return Ok(false);
         }
@@ -88,21 +88,20 @@ impl GitRepo {
 
     /// The `origin` remote (else the first remote) as an https URL when it
     /// can be, never with credentials.
-    pub fn remote_url(&self) -> Option<String> {
-        let remote = match self.repo.find_remote("origin") {
-            Ok(remote) => remote,
-            Err(_) => {
-                let names = self.repo.remotes().ok()?;
-                let first = names.iter().flatten().flatten().next()?.to_owned();
-                self.repo.find_remote(&first).ok()?
-            }
+    pub(crate) fn remote_url(&self) -> Option<String> {
+        let remote = if let Ok(remote) = self.repo.find_remote("origin") {
+            remote
+        } else {
+            let names = self.repo.remotes().ok()?;
+            let first = names.iter().flatten().flatten().next()?.to_owned();
+            self.repo.find_remote(&first).ok()?
         };
         remote.url().ok().map(remote::public_url)
     }
 
     /// The default branch: origin/HEAD's target, else `main` or `master`
     /// when that local branch exists.
-    pub fn default_branch(&self) -> Option<String> {
+    pub(crate) fn default_branch(&self) -> Option<String> {
         if let Ok(origin_head) = self.repo.find_reference("refs/remotes/origin/HEAD") {
             if let Some(branch) = origin_head
                 .symbolic_target()

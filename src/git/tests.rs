@@ -1,4 +1,4 @@
-//! GitRepo compared with the real `git` binary in throw-away repositories.
+//! `GitRepo` compared with the real `git` binary in throw-away repositories.
 
 use super::{GitError, GitRepo};
 use std::path::{Path, PathBuf};
@@ -430,7 +430,7 @@ fn branch_names_with_slashes_and_detached_head() {
 
 /// Timing of discover + describe on a few hundred commits (run with --ignored).
 #[test]
-#[ignore]
+#[ignore = "a measurement: run it with --release --nocapture"]
 fn describe_is_fast_on_hundreds_of_commits() {
     let repo = Repo::new();
     let mut input = String::new();

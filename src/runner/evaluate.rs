@@ -10,7 +10,7 @@ use serde_saphyr::{Location, Spanned};
 use std::sync::Arc;
 
 /// A variable's value as the text an environment variable holds.
-pub fn value_text(value: &Value) -> String {
+pub(crate) fn value_text(value: &Value) -> String {
     crate::template::trust::text(value)
 }
 

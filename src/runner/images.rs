@@ -17,7 +17,7 @@ use tokio::sync::watch;
 /// The engine connection, made on the first image step that runs (never for
 /// `--dry`), and the steps the pre-flight already rendered.
 #[derive(Default)]
-pub struct ImageSteps {
+pub(super) struct ImageSteps {
     engine: tokio::sync::OnceCell<docker::Engine>,
     preflighted: Mutex<HashMap<StepKey, ImageSpec>>,
 }
@@ -31,7 +31,7 @@ fn step_key(task: &str, step: &Spanned<Step>) -> StepKey {
 }
 
 /// A rendered image step.
-pub enum ImageSpec {
+pub(super) enum ImageSpec {
     Build(Box<BuildSpec>),
     Push(PushSpec),
     Tag(TagSpec),
@@ -39,7 +39,7 @@ pub enum ImageSpec {
 
 impl ImageSteps {
     #[allow(clippy::too_many_arguments)]
-    pub async fn run(
+    pub(super) async fn run(
         &self,
         runner: &Arc<Runner>,
         task: &str,
@@ -96,13 +96,13 @@ impl ImageSteps {
         step: &Spanned<Step>,
         inner: &Step,
     ) -> std::result::Result<ImageSpec, Failed> {
-        let preflighted = match scope.is_plain() {
-            true => self
-                .preflighted
+        let preflighted = if scope.is_plain() {
+            self.preflighted
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&step_key(task, step)),
-            false => None,
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&step_key(task, step))
+        } else {
+            None
         };
         if let Some(spec) = preflighted {
             return Ok(spec);
@@ -200,7 +200,7 @@ fn docker_failure(runner: &Runner, task: &str, error: DockerError) -> Failed {
 /// Checks every image step the run can reach before anything runs, so that an
 /// invalid tag or repository fails before a build starts or a tag is pushed.
 /// Steps whose templates need call vars are checked when they run instead.
-pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()> {
+pub(super) fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()> {
     let taskfile = &runner.session().taskfile;
     for name in graph.edges.keys() {
         let Some((_, task)) = taskfile.find(name) else {
@@ -218,7 +218,7 @@ pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()
         let Ok(scope) =
             runner
                 .session()
-                .scope_for_task(name, task, Default::default(), Effects::Git)
+                .scope_for_task(name, task, IndexMap::default(), Effects::Git)
         else {
             continue;
         };
@@ -241,14 +241,19 @@ pub fn preflight(runner: &Arc<Runner>, graph: &crate::graph::Graph) -> Result<()
                 .images
                 .preflighted
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(step_key(name, step), spec);
         }
     }
     Ok(())
 }
 
-pub fn render(scope: &Arc<Scope>, step: &Step, at: &Location, fx: Effects) -> Result<ImageSpec> {
+pub(super) fn render(
+    scope: &Arc<Scope>,
+    step: &Step,
+    at: &Location,
+    fx: Effects,
+) -> Result<ImageSpec> {
     let r = Renderer { scope, at, fx };
     Ok(match step {
         Step::Build(b) => r.build(b)?.into(),
@@ -288,9 +293,8 @@ impl Renderer<'_> {
     }
 
     /// An optional value; rendered empty is the same as not given.
-    fn opt(&self, t: &Option<Text>, what: &str) -> Result<Option<String>> {
-        t.as_ref()
-            .map(|t| self.scope.render(t, self.at, what, self.fx))
+    fn opt(&self, t: Option<&Text>, what: &str) -> Result<Option<String>> {
+        t.map(|t| self.scope.render(t, self.at, what, self.fx))
             .transpose()
             .map(|v| v.filter(|s| !s.is_empty()))
     }
@@ -324,7 +328,7 @@ impl Renderer<'_> {
 
     fn build(&self, b: &BuildStep) -> Result<BuildSpec> {
         let scope = self.scope;
-        let context = match self.opt(&b.context, "build context")? {
+        let context = match self.opt(b.context.as_ref(), "build context")? {
             Some(c) => scope.dir().join(c),
             None => scope.dir().to_path_buf(),
         };
@@ -333,9 +337,9 @@ impl Renderer<'_> {
             step: scope.session().taskfile.origin(self.at),
             context,
             dockerfile: self
-                .opt(&b.dockerfile, "dockerfile")?
+                .opt(b.dockerfile.as_ref(), "dockerfile")?
                 .unwrap_or_else(|| "Dockerfile".into()),
-            target: self.opt(&b.target, "target")?,
+            target: self.opt(b.target.as_ref(), "target")?,
             args: self.pairs(&b.args, "build arg")?,
             labels: self.pairs(&b.labels, "label")?,
             metadata: ImageMetadata {
@@ -349,8 +353,8 @@ impl Renderer<'_> {
             tags: self.tags(&b.tags, b.latest)?,
             no_cache: b.no_cache,
             pull: b.pull,
-            network: self.opt(&b.network, "network")?,
-            platform: self.opt(&b.platform, "platform")?,
+            network: self.opt(b.network.as_ref(), "network")?,
+            platform: self.opt(b.platform.as_ref(), "platform")?,
         })
     }
 }

@@ -14,7 +14,7 @@ mod output;
 mod steps;
 mod task_run;
 
-pub use evaluate::value_text;
+pub(crate) use evaluate::value_text;
 
 use crate::error::{Error, Result};
 use crate::exec::{OutputMode, ProcessTable};
@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{watch, OnceCell, Semaphore};
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub dry: bool,
     pub force: bool,
     pub silent: bool,
@@ -45,11 +45,11 @@ pub struct Options {
 
 /// Marks a failure whose error is already recorded in the runner.
 #[derive(Debug)]
-pub struct Failed;
+pub(crate) struct Failed;
 
 type Flow = std::result::Result<(), Failed>;
 
-pub struct Runner {
+pub(crate) struct Runner {
     ctx: Arc<Session>,
     printer: Arc<Printer>,
     options: Options,
@@ -64,7 +64,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(ctx: Arc<Session>, options: Options) -> Arc<Runner> {
+    pub(crate) fn new(ctx: Arc<Session>, options: Options) -> Arc<Runner> {
         let printer = ctx.printer.clone();
         let state_dir = ctx.taskfile.dir.join(".hoist");
         Arc::new(Runner {
@@ -83,7 +83,7 @@ impl Runner {
 
     /// Runs the requested tasks (canonical names); sequentially unless `--parallel`.
     /// `graph` is the one the CLI checked for cycles and unknown names.
-    pub async fn run(
+    pub(crate) async fn run(
         self: &Arc<Self>,
         roots: Vec<String>,
         graph: &crate::graph::Graph,
@@ -109,7 +109,7 @@ impl Runner {
         match self
             .failure
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
         {
             Some(error) => Err(error),
@@ -118,14 +118,20 @@ impl Runner {
     }
 
     /// Ctrl-C or SIGTERM: forward to every running command's group and stop.
-    pub fn interrupt(&self, signal: nix::sys::signal::Signal) {
+    pub(crate) fn interrupt(&self, signal: nix::sys::signal::Signal) {
         self.processes.signal_all(signal);
-        *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(Error::Interrupted);
+        *self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Error::Interrupted);
         self.cancel.send_replace(true);
     }
 
     fn fail(&self, error: Error) -> Failed {
-        let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self
+            .failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if slot.is_none() {
             *slot = Some(error);
         }
@@ -233,7 +239,7 @@ impl Runner {
         let cell = self
             .once
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(key)
             .or_default()
             .clone();
@@ -274,11 +280,11 @@ impl Runner {
         &self.printer
     }
 
-    pub fn session(&self) -> &Arc<Session> {
+    pub(crate) fn session(&self) -> &Arc<Session> {
         &self.ctx
     }
 
-    pub fn options(&self) -> &Options {
+    pub(crate) fn options(&self) -> &Options {
         &self.options
     }
 

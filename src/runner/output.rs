@@ -33,7 +33,11 @@ impl Runner {
     /// A grouped task's output, at once, inside the CI's log group markers.
     pub(super) fn flush_group(&self, label: &str, sink: &Sink) {
         let Sink::Buffered(buffer) = sink else { return };
-        let lines = std::mem::take(&mut *buffer.lock().unwrap_or_else(|e| e.into_inner()));
+        let lines = std::mem::take(
+            &mut *buffer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         if lines.is_empty() {
             return;
         }

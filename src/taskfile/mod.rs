@@ -4,9 +4,9 @@ mod model;
 mod step;
 mod value;
 
-pub use model::{Call, Precondition, RunPolicy, Task};
-pub use step::{BuildStep, LatestPolicy, PushStep, Step, StepFlags, TagStep};
-pub use value::{Text, VarMap, VarValue};
+pub(crate) use model::{Call, RunPolicy, Task};
+pub(crate) use step::{BuildStep, LatestPolicy, Step};
+pub(crate) use value::{Text, VarMap, VarValue};
 
 use crate::error::{closest, Error, Result};
 use crate::source::Origin;
@@ -17,21 +17,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// File names searched for, in order, in the directory and its parents.
-pub const FILE_NAMES: &[&str] = &["hoist.yml", "hoist.yaml"];
-
-/// Which template language the file's strings are written in. hoist files use
-/// minijinja; go-task Taskfiles (a later mode) use Go templates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Syntax {
-    Jinja,
-}
+pub(crate) const FILE_NAMES: &[&str] = &["hoist.yml", "hoist.yaml"];
 
 #[derive(Debug)]
-pub struct Taskfile {
+pub(crate) struct Taskfile {
     pub path: Arc<PathBuf>,
-    /// The directory holding the file: ROOT_DIR, and the base of relative `dir`s.
+    /// The directory holding the file: `ROOT_DIR`, and the base of relative `dir`s.
     pub dir: PathBuf,
-    pub syntax: Syntax,
     pub vars: VarMap,
     pub env: VarMap,
     pub dotenv: Vec<Text>,
@@ -43,7 +35,7 @@ pub struct Taskfile {
 
 impl Taskfile {
     /// Finds the task file in `start` or the nearest parent that has one.
-    pub fn discover(start: &Path) -> Result<PathBuf> {
+    pub(crate) fn discover(start: &Path) -> Result<PathBuf> {
         for dir in start.ancestors() {
             for name in FILE_NAMES {
                 let candidate = dir.join(name);
@@ -57,7 +49,7 @@ impl Taskfile {
         })
     }
 
-    pub fn load(path: &Path) -> Result<Taskfile> {
+    pub(crate) fn load(path: &Path) -> Result<Taskfile> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::TaskfileRead {
             path: path.to_path_buf(),
             source,
@@ -66,7 +58,7 @@ impl Taskfile {
         Taskfile::parse(path, &text)
     }
 
-    pub fn parse(path: PathBuf, text: &str) -> Result<Taskfile> {
+    pub(crate) fn parse(path: PathBuf, text: &str) -> Result<Taskfile> {
         let path = Arc::new(path);
         let mut options = serde_saphyr::Options::default();
         options.with_snippet = false;
@@ -76,7 +68,6 @@ impl Taskfile {
         let mut file = Taskfile {
             path,
             dir,
-            syntax: Syntax::Jinja,
             vars: model.vars,
             env: model.env,
             dotenv: model.dotenv,
@@ -113,15 +104,15 @@ impl Taskfile {
     }
 
     /// Looks a task up by name or alias; returns its canonical name.
-    pub fn find(&self, name: &str) -> Option<(&str, &Spanned<Task>)> {
-        let canonical = self.aliases.get(name).map(String::as_str).unwrap_or(name);
+    pub(crate) fn find(&self, name: &str) -> Option<(&str, &Spanned<Task>)> {
+        let canonical = self.aliases.get(name).map_or(name, String::as_str);
         self.tasks
             .get_full(canonical)
             .map(|(_, key, task)| (key.as_str(), task))
     }
 
     /// The error for a task name that is neither a task nor an alias.
-    pub fn unknown_task(&self, name: &str) -> Error {
+    pub(crate) fn unknown_task(&self, name: &str) -> Error {
         let names = self
             .tasks
             .keys()
@@ -133,7 +124,7 @@ impl Taskfile {
         }
     }
 
-    pub fn origin(&self, location: &Location) -> Origin {
+    pub(crate) fn origin(&self, location: &Location) -> Origin {
         Origin::new(
             self.path.clone(),
             location.line() as u32,
@@ -142,7 +133,7 @@ impl Taskfile {
     }
 
     /// The origin of a spanned value, falling back to `fallback` for shorthand forms.
-    pub fn origin_of<T>(&self, value: &Spanned<T>, fallback: &Location) -> Origin {
+    pub(crate) fn origin_of<T>(&self, value: &Spanned<T>, fallback: &Location) -> Origin {
         let location = if value.referenced.line() > 0 {
             &value.referenced
         } else {

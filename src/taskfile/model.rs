@@ -11,7 +11,7 @@ use std::fmt;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileModel {
+pub(super) struct FileModel {
     /// Accepted for go-task compatibility; hoist files need no version.
     #[serde(default, rename = "version")]
     pub _version: Option<serde::de::IgnoredAny>,
@@ -31,7 +31,7 @@ pub struct FileModel {
 }
 
 #[derive(Debug, Default)]
-pub struct Task {
+pub(crate) struct Task {
     pub desc: Option<Text>,
     pub summary: Option<Text>,
     pub deps: Vec<Spanned<Call>>,
@@ -55,7 +55,7 @@ pub struct Task {
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RunPolicy {
+pub(crate) enum RunPolicy {
     /// Every call runs (deps are still deduplicated within one invocation).
     #[default]
     Always,
@@ -197,7 +197,7 @@ impl<'de> Deserialize<'de> for Task {
 
 /// A call of another task: a dependency, or the `task:` step.
 #[derive(Debug, Clone)]
-pub struct Call {
+pub(crate) struct Call {
     pub task: Text,
     pub vars: VarMap,
     pub silent: bool,
@@ -243,7 +243,7 @@ impl<'de> Deserialize<'de> for Call {
 
 /// A command that must succeed before the task runs, and what to say if not.
 #[derive(Debug, Clone)]
-pub struct Precondition {
+pub(crate) struct Precondition {
     pub sh: Text,
     pub msg: Option<Text>,
 }

@@ -9,7 +9,7 @@ use serde_saphyr::Spanned;
 use std::fmt;
 
 #[derive(Debug, Clone)]
-pub enum Step {
+pub(crate) enum Step {
     /// A shell command, run with `sh -e -c`.
     Cmd {
         cmd: Text,
@@ -30,7 +30,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub fn shorthand(cmd: &str) -> Spanned<Step> {
+    pub(crate) fn shorthand(cmd: &str) -> Spanned<Step> {
         let step = Step::Cmd {
             cmd: unspanned(cmd),
             silent: false,
@@ -45,7 +45,7 @@ impl Step {
 
     /// `silent` and `ignore_error` of an image step (written next to
     /// `build:`, `push:` or `tag:`); `None` for the other kinds.
-    pub fn image_flags(&self) -> Option<StepFlags> {
+    pub(crate) fn image_flags(&self) -> Option<StepFlags> {
         match self {
             Step::Build(b) => Some(b.flags),
             Step::Push(p) => Some(p.flags),
@@ -92,22 +92,11 @@ impl Step {
             }
         })
     }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Step::Cmd { .. } => "cmd",
-            Step::Task { .. } => "task",
-            Step::Defer(_) => "defer",
-            Step::Build(_) => "build",
-            Step::Push(_) => "push",
-            Step::Tag(_) => "tag",
-        }
-    }
 }
 
 /// The step-level `silent` and `ignore_error` of an image step.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct StepFlags {
+pub(crate) struct StepFlags {
     /// No status lines, build log or progress: only an error, if it fails.
     pub silent: bool,
     /// A failure is a warning and the task goes on.
@@ -135,7 +124,7 @@ fn no_ignore_error_on_call(task: &str) -> String {
 /// When a `latest` tag in `tags` is kept.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum LatestPolicy {
+pub(crate) enum LatestPolicy {
     /// Always, as the Taskfiles hoist replaces do.
     #[default]
     Always,
@@ -147,7 +136,7 @@ pub enum LatestPolicy {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BuildStep {
+pub(crate) struct BuildStep {
     #[serde(default)]
     pub context: Option<Text>,
     #[serde(default)]
@@ -178,7 +167,7 @@ pub struct BuildStep {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PushStep {
+pub(crate) struct PushStep {
     pub image: Text,
     #[serde(default)]
     pub to: Option<Text>,
@@ -193,7 +182,7 @@ pub struct PushStep {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TagStep {
+pub(crate) struct TagStep {
     pub image: Text,
     #[serde(rename = "as")]
     pub target: Text,

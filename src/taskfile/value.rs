@@ -9,14 +9,14 @@ use serde_saphyr::Spanned;
 use std::fmt;
 
 /// A string template with its position in the task file.
-pub type Text = Spanned<String>;
+pub(crate) type Text = Spanned<String>;
 
 /// Variables in file order.
-pub type VarMap = IndexMap<String, Spanned<VarValue>>;
+pub(crate) type VarMap = IndexMap<String, Spanned<VarValue>>;
 
 /// A string whose position is filled in by the enclosing `Spanned` (the
 /// shorthand forms are plain scalars, so the outer span is the string's span).
-pub fn unspanned(v: &str) -> Text {
+pub(super) fn unspanned(v: &str) -> Text {
     Spanned::new(
         v.to_owned(),
         serde_saphyr::Location::UNKNOWN,
@@ -25,7 +25,7 @@ pub fn unspanned(v: &str) -> Text {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum VarValue {
+pub(crate) enum VarValue {
     Null,
     Bool(bool),
     Int(i64),
@@ -37,18 +37,7 @@ pub enum VarValue {
     Sh(String),
 }
 
-impl VarValue {
-    /// True when evaluating needs neither a template nor a command.
-    pub fn is_literal(&self) -> bool {
-        match self {
-            VarValue::Str(s) => !crate::template::has_markup(s),
-            VarValue::Sh(_) => false,
-            VarValue::List(items) => items.iter().all(VarValue::is_literal),
-            VarValue::Map(map) => map.values().all(VarValue::is_literal),
-            _ => true,
-        }
-    }
-}
+impl VarValue {}
 
 impl<'de> Deserialize<'de> for VarValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

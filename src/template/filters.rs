@@ -6,14 +6,14 @@ use minijinja::{Environment, State};
 
 /// POSIX shell quoting: the value as one word, whatever it holds. The result
 /// is final: it is never quoted again.
-pub fn quote(value: &Value) -> Value {
+pub(crate) fn quote(value: &Value) -> Value {
     Value::from_safe_string(trust::shell_quote(&trust::text(value)))
 }
 
 /// Any string as a valid image tag: `feature/Containerise API` -> `feature-containerise-api`.
 /// What it returns can hold nothing a shell reads.
-pub fn tag(value: String) -> Value {
-    Value::from_safe_string(crate::reference::sanitize_tag(&value))
+pub(crate) fn tag(value: &str) -> Value {
+    Value::from_safe_string(crate::reference::sanitize_tag(value))
 }
 
 /// A filter argument that cannot make a trusted value dangerous: trusted, or
@@ -27,7 +27,7 @@ fn harmless_argument(value: &Value) -> bool {
 /// `join`, aware of trust: in a shell command each untrusted item is quoted
 /// on its own, so `{{ FILES | join(' ') }}` is still several words. (minijinja's
 /// own would quote the separator, a literal it cannot tell from a value.)
-pub fn join(
+pub(crate) fn join(
     state: &State,
     value: &Value,
     separator: Option<String>,
@@ -38,15 +38,19 @@ pub fn join(
     let all_trusted = items.iter().all(trust::is_trusted);
     let text = items
         .iter()
-        .map(|item| match shell && !trust::is_trusted(item) {
-            true => trust::shell_quote(&trust::text(item)),
-            false => trust::text(item),
+        .map(|item| {
+            if shell && !trust::is_trusted(item) {
+                trust::shell_quote(&trust::text(item))
+            } else {
+                trust::text(item)
+            }
         })
         .collect::<Vec<_>>()
         .join(&separator);
-    Ok(match shell || all_trusted {
-        true => Value::from_safe_string(text),
-        false => Value::from(text),
+    Ok(if shell || all_trusted {
+        Value::from_safe_string(text)
+    } else {
+        Value::from(text)
     })
 }
 
@@ -54,7 +58,7 @@ pub fn join(
 /// `{{ FLAGS | trim }}` of the file's own `FLAGS` count as untrusted and lose
 /// its word splitting. Each is wrapped: the result is trusted when the value
 /// and every argument were.
-pub fn keep_trust(env: &mut Environment<'static>) {
+pub(crate) fn keep_trust(env: &mut Environment<'static>) {
     macro_rules! wrap {
         ($($name:ident),* $(,)?) => {$(
             let inner = Value::from_function(minijinja::filters::$name);

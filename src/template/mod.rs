@@ -1,15 +1,15 @@
 //! The template layer: minijinja, rendering either for a shell command (where
 //! untrusted values are quoted, see [`trust`]) or as plain text.
 
-pub mod filters;
-pub mod trust;
+pub(crate) mod filters;
+pub(crate) mod trust;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use std::ops::Range;
 
 /// Where rendered text goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// A shell command line: untrusted values arrive as one inert word.
     Shell,
     /// Anything else (image refs, paths, env values): values as they are.
@@ -27,7 +27,7 @@ impl Target {
 
 /// A rendered template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     pub text: String,
     /// An untrusted value that a shell would read (`$`, `;`, spaces, ...)
     /// went into the text as it was (only for [`Target::Plain`]).
@@ -39,13 +39,13 @@ struct Tainted;
 
 /// True when a string needs the template engine at all. Most values are plain
 /// text; skipping the engine for them keeps `--list` and `--dry` fast.
-pub fn has_markup(s: &str) -> bool {
+pub(crate) fn has_markup(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
 }
 
 /// A rendering failure, before it is placed in a file and task.
 #[derive(Debug, Clone)]
-pub struct TemplateError {
+pub(crate) struct TemplateError {
     pub message: String,
     /// Byte range of the offending expression inside the template text.
     pub range: Option<Range<usize>>,
@@ -53,7 +53,7 @@ pub struct TemplateError {
     pub undefined: Option<String>,
 }
 
-pub struct Engine {
+pub(crate) struct Engine {
     env: Environment<'static>,
 }
 
@@ -70,7 +70,7 @@ impl Default for Engine {
 }
 
 impl Engine {
-    pub fn new() -> Engine {
+    pub(crate) fn new() -> Engine {
         let mut env = Environment::new();
         // A typo in a variable name must fail loudly, not render as "".
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -106,7 +106,7 @@ impl Engine {
         Engine { env }
     }
 
-    pub fn render(
+    pub(crate) fn render(
         &self,
         source: &str,
         ctx: Value,
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(render("{{ 'a,b' | split(',') | join('-') }}"), "a-b");
         assert_eq!(render("{{ L | join(' ') }}"), "a b");
         assert_eq!(render("{{ nope | default('d') }}"), "d");
-        assert_eq!(render("{{ \"it's\" | quote }}"), r#"'it'\''s'"#);
+        assert_eq!(render("{{ \"it's\" | quote }}"), r"'it'\''s'");
     }
 
     #[test]

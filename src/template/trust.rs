@@ -11,7 +11,7 @@
 use minijinja::value::{Value, ValueKind};
 
 /// Characters that never mean anything to a POSIX shell, inside a word.
-pub fn is_shell_safe(text: &str) -> bool {
+pub(crate) fn is_shell_safe(text: &str) -> bool {
     !text.is_empty()
         && text
             .bytes()
@@ -19,7 +19,7 @@ pub fn is_shell_safe(text: &str) -> bool {
 }
 
 /// POSIX shell quoting: the text as one word, whatever it holds.
-pub fn shell_quote(text: &str) -> String {
+pub(crate) fn shell_quote(text: &str) -> String {
     if is_shell_safe(text) {
         return text.to_owned();
     }
@@ -27,7 +27,7 @@ pub fn shell_quote(text: &str) -> String {
 }
 
 /// True when the value came from the task file (or holds nothing a shell reads).
-pub fn is_trusted(value: &Value) -> bool {
+pub(crate) fn is_trusted(value: &Value) -> bool {
     match value.kind() {
         ValueKind::String => value.is_safe(),
         ValueKind::Undefined | ValueKind::None | ValueKind::Bool | ValueKind::Number => true,
@@ -46,7 +46,7 @@ pub fn is_trusted(value: &Value) -> bool {
 
 /// Marks a value of the task file's own as trusted (strings, and the strings
 /// inside lists).
-pub fn trusted(value: Value) -> Value {
+pub(crate) fn trusted(value: Value) -> Value {
     match value.kind() {
         ValueKind::String if !value.is_safe() => {
             Value::from_safe_string(value.as_str().unwrap_or_default().to_owned())
@@ -61,7 +61,7 @@ pub fn trusted(value: Value) -> Value {
 
 /// A value as the text it renders to, everywhere: templates, `env`, `--vars`.
 /// Booleans are `true`/`false` (what shells and Go expect), none is empty.
-pub fn text(value: &Value) -> String {
+pub(crate) fn text(value: &Value) -> String {
     match value.kind() {
         ValueKind::Undefined | ValueKind::None => String::new(),
         ValueKind::Bool => if value.is_true() { "true" } else { "false" }.to_owned(),

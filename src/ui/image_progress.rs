@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// The [`EventSink`] of one image step of task `task`.
-pub struct ImageProgress<'a> {
+pub(crate) struct ImageProgress<'a> {
     printer: &'a Printer,
     task: &'a str,
     /// Where the build's output lines go when they are not drawn over a
@@ -31,7 +31,11 @@ struct Bars {
 }
 
 impl<'a> ImageProgress<'a> {
-    pub fn new(printer: &'a Printer, task: &'a str, output: &'a (dyn Fn(&str) + Sync)) -> Self {
+    pub(crate) fn new(
+        printer: &'a Printer,
+        task: &'a str,
+        output: &'a (dyn Fn(&str) + Sync),
+    ) -> Self {
         let layer_style =
             ProgressStyle::with_template("{prefix} {bar:30} {bytes}/{total_bytes} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -45,7 +49,9 @@ impl<'a> ImageProgress<'a> {
     }
 
     fn bars(&self) -> std::sync::MutexGuard<'_, Bars> {
-        self.bars.lock().unwrap_or_else(|e| e.into_inner())
+        self.bars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn status(&self, text: &str) {
@@ -176,10 +182,10 @@ impl EventSink for ImageProgress<'_> {
                 wait.as_secs_f32()
             )),
             Event::TagPushed { reference, digest } => {
-                self.status(&format!("pushed {reference} {digest}"))
+                self.status(&format!("pushed {reference} {digest}"));
             }
             Event::Tagged { source, target } => {
-                self.status(&format!("tagged {source} as {target}"))
+                self.status(&format!("tagged {source} as {target}"));
             }
             Event::Warning { message } => self.warn(message),
         }

@@ -10,7 +10,7 @@ use crate::template::trust;
 use minijinja::Value;
 
 /// Names computed by hoist itself.
-pub const BUILTINS: &[&str] = &[
+pub(crate) const BUILTINS: &[&str] = &[
     "VERSION",
     "GIT_BRANCH",
     "GIT_COMMIT",
@@ -72,12 +72,15 @@ impl Session {
         }
         // Held while computing, so that parallel tasks compute each once (and
         // warn once); never waited for on the runtime's thread.
-        let mut cache = match effects.may_read_git() {
-            true => self.builtins.lock().unwrap_or_else(|e| e.into_inner()),
-            false => match self.builtins.try_lock() {
+        let mut cache = if effects.may_read_git() {
+            self.builtins
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        } else {
+            match self.builtins.try_lock() {
                 Ok(guard) => guard,
                 Err(_) => return Err(Error::Postponed),
-            },
+            }
         };
         if let Some(value) = cache.get(name) {
             return Ok(Some(value.clone()));
@@ -123,8 +126,8 @@ impl Session {
     }
 }
 
-/// `BUILD_TIME`: UTC RFC 3339, from SOURCE_DATE_EPOCH when set (reproducible builds).
-pub fn build_time(source_date_epoch: Option<&str>) -> String {
+/// `BUILD_TIME`: UTC RFC 3339, from `SOURCE_DATE_EPOCH` when set (reproducible builds).
+pub(crate) fn build_time(source_date_epoch: Option<&str>) -> String {
     let now = source_date_epoch
         .and_then(|s| s.trim().parse::<i64>().ok())
         .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())

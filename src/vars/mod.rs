@@ -12,8 +12,7 @@
 mod builtins;
 mod scope;
 
-pub use builtins::{build_time, BUILTINS};
-pub use scope::Scope;
+pub(crate) use scope::Scope;
 
 use crate::error::{Error, Result};
 use crate::git::GitRepo;
@@ -29,7 +28,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// What an evaluation may do besides reading values it already has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Effects {
+pub(crate) enum Effects {
     /// Nothing that blocks (the async runtime's thread): a value that needs
     /// git or a command fails with [`Error::Postponed`], to be evaluated again
     /// where it may.
@@ -53,7 +52,7 @@ impl Effects {
 
 /// What one invocation of hoist shares between all scopes: the task file,
 /// the template engine, the environment, and what git and `sh:` gave.
-pub struct Session {
+pub(crate) struct Session {
     pub taskfile: Arc<Taskfile>,
     pub engine: Engine,
     pub printer: Arc<Printer>,
@@ -80,7 +79,7 @@ pub struct Session {
 type ShSlot = Arc<Mutex<Option<String>>>;
 
 impl Session {
-    pub fn new(
+    pub(crate) fn new(
         taskfile: Arc<Taskfile>,
         printer: Arc<Printer>,
         cli_vars: IndexMap<String, String>,
@@ -144,7 +143,7 @@ impl Session {
     }
 
     /// The scope of global vars.
-    pub fn global(self: &Arc<Self>) -> Arc<Scope> {
+    pub(crate) fn global(self: &Arc<Self>) -> Arc<Scope> {
         self.global
             .get_or_init(|| self.new_scope(None, None, IndexMap::new(), self.taskfile.dir.clone()))
             .clone()
@@ -153,7 +152,7 @@ impl Session {
     /// The scope a task instance runs in: its vars over the global ones, its
     /// commands in its `dir` (which may itself use the task's vars, so it is
     /// rendered in a scope rooted at the task file).
-    pub fn scope_for_task(
+    pub(crate) fn scope_for_task(
         self: &Arc<Self>,
         name: &str,
         task: &serde_saphyr::Spanned<crate::taskfile::Task>,
@@ -170,7 +169,7 @@ impl Session {
     }
 
     /// A scope for one task instance with its directory already known.
-    pub fn task_scope(
+    pub(crate) fn task_scope(
         self: &Arc<Self>,
         task: &str,
         call_vars: IndexMap<String, Value>,
@@ -179,17 +178,9 @@ impl Session {
         self.new_scope(Some(self.global()), Some(task), call_vars, dir)
     }
 
-    pub fn env_var(&self, name: &str) -> Option<&str> {
-        self.environ.get(name).map(String::as_str)
-    }
-
     /// Variables from dotenv files, exported to every command.
-    pub fn dotenv(&self) -> &[(String, String)] {
+    pub(crate) fn dotenv(&self) -> &[(String, String)] {
         &self.dotenv
-    }
-
-    pub fn cli_vars(&self) -> &IndexMap<String, String> {
-        &self.cli_vars
     }
 
     /// `env.NAME` in templates: untrusted values, like every CI variable.
@@ -206,21 +197,23 @@ impl Session {
             .git
             .get_or_init(|| GitRepo::discover(&self.taskfile.dir).map(Mutex::new))
             .as_ref()?;
-        Some(f(&repo.lock().unwrap_or_else(|e| e.into_inner())))
+        Some(f(&repo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)))
     }
 
     /// The repository's default branch (for the `latest` policy), read once.
-    pub fn git_default_branch(&self, effects: Effects) -> Result<Option<String>> {
+    pub(crate) fn git_default_branch(&self, effects: Effects) -> Result<Option<String>> {
         Self::once_from_git(&self.default_branch, effects, || {
-            self.with_git(|g| g.default_branch()).flatten()
+            self.with_git(super::git::GitRepo::default_branch).flatten()
         })
     }
 
     /// Read once: every build step's labels want it, and it means reading the
     /// git config.
-    pub fn git_remote_url(&self, effects: Effects) -> Result<Option<String>> {
+    pub(crate) fn git_remote_url(&self, effects: Effects) -> Result<Option<String>> {
         Self::once_from_git(&self.remote_url, effects, || {
-            self.with_git(|g| g.remote_url()).flatten()
+            self.with_git(super::git::GitRepo::remote_url).flatten()
         })
     }
 
@@ -248,12 +241,14 @@ impl Session {
         let slot = self
             .sh_results
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((dir.to_path_buf(), command.to_owned()))
             .or_default()
             .clone();
         let mut slot = match effects.may_run_commands() {
-            true => slot.lock().unwrap_or_else(|e| e.into_inner()),
+            true => slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
             // Another thread may be running it: never wait on the runtime's thread.
             false => match slot.try_lock() {
                 Ok(guard) => guard,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// One level of variables: the global vars, or a task instance's.
-pub struct Scope {
+pub(crate) struct Scope {
     pub(super) ctx: Arc<Session>,
     /// Tells this scope's variables from another instance's of the same task.
     pub(super) id: usize,
@@ -99,7 +99,7 @@ impl Object for Frame {
             Err(error) => {
                 self.error
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .get_or_insert(error);
                 None
             }
@@ -112,27 +112,23 @@ impl Object for Frame {
 }
 
 impl Scope {
-    pub fn session(&self) -> &Arc<Session> {
+    pub(crate) fn session(&self) -> &Arc<Session> {
         &self.ctx
     }
 
     /// The vars this task instance was called with.
-    pub fn call_vars(&self) -> &IndexMap<String, Value> {
+    pub(crate) fn call_vars(&self) -> &IndexMap<String, Value> {
         &self.call_vars
     }
 
     /// The directory commands of this scope run in.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// True when the scope has no call vars: it renders as the task's own.
-    pub fn is_plain(&self) -> bool {
+    pub(crate) fn is_plain(&self) -> bool {
         self.call_vars.is_empty()
-    }
-
-    pub fn task(&self) -> Option<&str> {
-        self.task.as_deref()
     }
 
     fn defs(&self) -> &VarMap {
@@ -151,7 +147,7 @@ impl Scope {
     }
 
     /// Resolves `name` through the precedence chain; `None` when undefined.
-    pub fn lookup(self: &Arc<Self>, name: &str, effects: Effects) -> Result<Option<Value>> {
+    pub(crate) fn lookup(self: &Arc<Self>, name: &str, effects: Effects) -> Result<Option<Value>> {
         self.lookup_with(name, &self.request(effects))
     }
 
@@ -169,7 +165,7 @@ impl Scope {
             if let Some(hit) = self
                 .cache
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(name)
             {
                 return Ok(Some(hit.clone()));
@@ -187,7 +183,7 @@ impl Scope {
                 let value = self.eval_with(&def.value, &origin, name, &inner)?;
                 self.cache
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .insert(name.to_owned(), value.clone());
                 return Ok(Some(value));
             }
@@ -221,7 +217,7 @@ impl Scope {
     }
 
     /// Evaluates a variable's value: templates rendered, `sh:` run (once per invocation).
-    pub fn eval(
+    pub(crate) fn eval(
         self: &Arc<Self>,
         value: &VarValue,
         origin: &Origin,
@@ -247,9 +243,10 @@ impl Scope {
                 // The file's own text is trusted, unless an untrusted value
                 // that a shell would read went into it.
                 let rendered = self.render_with(s, origin, what, Target::Plain, request)?;
-                match rendered.tainted {
-                    true => Value::from(rendered.text),
-                    false => Value::from_safe_string(rendered.text),
+                if rendered.tainted {
+                    Value::from(rendered.text)
+                } else {
+                    Value::from_safe_string(rendered.text)
                 }
             }
             VarValue::List(items) => Value::from(
@@ -289,7 +286,7 @@ impl Scope {
 
     /// Renders a spanned template of the task file as plain text (paths,
     /// image refs, env values, messages).
-    pub fn render(
+    pub(crate) fn render(
         self: &Arc<Self>,
         text: &Text,
         fallback: &Location,
@@ -301,7 +298,7 @@ impl Scope {
 
     /// Renders a spanned template of the task file as a shell command line:
     /// untrusted values arrive as one word.
-    pub fn render_shell(
+    pub(crate) fn render_shell(
         self: &Arc<Self>,
         text: &Text,
         fallback: &Location,
@@ -353,7 +350,12 @@ impl Scope {
             .ctx
             .engine
             .render(text, Value::from_dyn_object(frame.clone()), target);
-        if let Some(error) = frame.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(error) = frame
+            .error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
             return Err(error);
         }
         result.map_err(|e| self.template_error(text, origin, what, e))
@@ -391,7 +393,7 @@ impl Scope {
     }
 
     /// Every variable name visible from this scope, for hints and listings.
-    pub fn known_names(&self) -> Vec<String> {
+    pub(crate) fn known_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.ctx.cli_vars.keys().cloned().collect();
         names.extend(self.call_vars.keys().cloned());
         names.extend(self.defs().keys().cloned());
@@ -403,7 +405,11 @@ impl Scope {
     }
 
     /// Required variables that are unset or empty.
-    pub fn missing(self: &Arc<Self>, required: &[String], effects: Effects) -> Result<Vec<String>> {
+    pub(crate) fn missing(
+        self: &Arc<Self>,
+        required: &[String],
+        effects: Effects,
+    ) -> Result<Vec<String>> {
         let mut missing = Vec::new();
         for name in required {
             let value = self.lookup(name, effects)?;
@@ -419,7 +425,7 @@ impl Scope {
     }
 
     /// Every variable visible here, evaluated, with where it came from (for `--vars`).
-    pub fn resolve_all(self: &Arc<Self>) -> Result<Vec<(String, Value, &'static str)>> {
+    pub(crate) fn resolve_all(self: &Arc<Self>) -> Result<Vec<(String, Value, &'static str)>> {
         let mut out: Vec<(String, Value, &'static str)> = Vec::new();
         let mut seen = HashSet::new();
         let mut push = |name: &str, source: &'static str, scope: &Arc<Scope>| -> Result<()> {

@@ -132,7 +132,7 @@ fn builtins_from_environment_win() {
 }
 
 fn build_time_of(epoch: &str) -> String {
-    build_time(Some(epoch))
+    builtins::build_time(Some(epoch))
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[must_use]
-pub struct Test {
+pub(crate) struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
@@ -20,7 +20,7 @@ pub struct Test {
 /// `stderr_lacks`, or `stderr_any` to say it does not matter) fails the test,
 /// as just's test builder does, so a new warning cannot slip by unseen.
 #[must_use]
-pub struct Output {
+pub(crate) struct Output {
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
@@ -30,12 +30,11 @@ pub struct Output {
 
 impl Drop for Output {
     fn drop(&mut self) {
-        if !self.stderr_checked.get() && !self.stderr.is_empty() && !std::thread::panicking() {
-            panic!(
-                "stderr was not checked (assert it, or call stderr_any)\n--- stderr\n{}",
-                self.stderr
-            );
-        }
+        assert!(
+            !(!self.stderr_checked.get() && !self.stderr.is_empty() && !std::thread::panicking()),
+            "stderr was not checked (assert it, or call stderr_any)\n--- stderr\n{}",
+            self.stderr
+        );
     }
 }
 
@@ -62,7 +61,7 @@ const SCRUBBED: &[&str] = &[
 ];
 
 impl Test {
-    pub fn new() -> Test {
+    pub(crate) fn new() -> Test {
         Test {
             dir: tempfile::tempdir().unwrap(),
             args: Vec::new(),
@@ -71,37 +70,37 @@ impl Test {
         }
     }
 
-    pub fn hoist_yml(self, text: &str) -> Test {
+    pub(crate) fn hoist_yml(self, text: &str) -> Test {
         self.file("hoist.yml", text)
     }
 
-    pub fn file(self, path: &str, text: &str) -> Test {
+    pub(crate) fn file(self, path: &str, text: &str) -> Test {
         let full = self.dir.path().join(path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
         std::fs::write(full, unindent(text)).unwrap();
         self
     }
 
-    pub fn args(mut self, args: &[&str]) -> Test {
-        self.args = args.iter().map(|s| s.to_string()).collect();
+    pub(crate) fn args(mut self, args: &[&str]) -> Test {
+        self.args = args.iter().map(std::string::ToString::to_string).collect();
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Test {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Test {
         self.env.push((key.to_owned(), value.to_owned()));
         self
     }
 
-    pub fn cwd(mut self, sub: &str) -> Test {
+    pub(crate) fn cwd(mut self, sub: &str) -> Test {
         self.cwd = Some(self.dir.path().join(sub));
         self
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hoist"));
         command
             .args(&self.args)
@@ -117,7 +116,7 @@ impl Test {
         command
     }
 
-    pub fn run(&self) -> Output {
+    pub(crate) fn run(&self) -> Output {
         let start = Instant::now();
         let out = self.command().output().unwrap();
         Output {
@@ -130,19 +129,19 @@ impl Test {
     }
 
     /// Runs with `args` replacing the builder's.
-    pub fn run_with(&mut self, args: &[&str]) -> Output {
-        self.args = args.iter().map(|s| s.to_string()).collect();
+    pub(crate) fn run_with(&mut self, args: &[&str]) -> Output {
+        self.args = args.iter().map(std::string::ToString::to_string).collect();
         self.run()
     }
 
-    pub fn read(&self, path: &str) -> String {
+    pub(crate) fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(path)).unwrap_or_default()
     }
 }
 
 impl Output {
     #[track_caller]
-    pub fn status(&self, expected: i32) -> &Output {
+    pub(crate) fn status(&self, expected: i32) -> &Output {
         assert_eq!(
             self.status, expected,
             "unexpected exit status\n--- stdout\n{}\n--- stderr\n{}",
@@ -152,12 +151,12 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn success(&self) -> &Output {
+    pub(crate) fn success(&self) -> &Output {
         self.status(0)
     }
 
     #[track_caller]
-    pub fn stdout(&self, expected: &str) -> &Output {
+    pub(crate) fn stdout(&self, expected: &str) -> &Output {
         assert_eq!(
             self.stdout,
             unindent(expected),
@@ -168,13 +167,13 @@ impl Output {
     }
 
     /// Says that this test does not care what stderr holds.
-    pub fn stderr_any(&self) -> &Output {
+    pub(crate) fn stderr_any(&self) -> &Output {
         self.stderr_checked.set(true);
         self
     }
 
     #[track_caller]
-    pub fn stderr(&self, expected: &str) -> &Output {
+    pub(crate) fn stderr(&self, expected: &str) -> &Output {
         self.stderr_checked.set(true);
         assert_eq!(
             self.stderr,
@@ -186,7 +185,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stdout_has(&self, needle: &str) -> &Output {
+    pub(crate) fn stdout_has(&self, needle: &str) -> &Output {
         assert!(
             self.stdout.contains(needle),
             "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -197,7 +196,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stderr_has(&self, needle: &str) -> &Output {
+    pub(crate) fn stderr_has(&self, needle: &str) -> &Output {
         self.stderr_checked.set(true);
         assert!(
             self.stderr.contains(needle),
@@ -209,7 +208,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn stderr_lacks(&self, needle: &str) -> &Output {
+    pub(crate) fn stderr_lacks(&self, needle: &str) -> &Output {
         self.stderr_checked.set(true);
         assert!(
             !self.stderr.contains(needle),
@@ -221,7 +220,7 @@ impl Output {
 }
 
 /// What [`signal_once_printed`] saw.
-pub struct Signalled {
+pub(crate) struct Signalled {
     pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -232,7 +231,7 @@ pub struct Signalled {
 /// Runs hoist until it prints a line (on stdout or stderr) that `wanted`
 /// accepts, sends hoist `signal`, and returns its exit code, all its output and
 /// how long it took to end after the signal. Fails if hoist ends first.
-pub fn signal_once_printed(
+pub(crate) fn signal_once_printed(
     test: &Test,
     wanted: impl Fn(&str) -> bool,
     signal: nix::sys::signal::Signal,
@@ -293,7 +292,7 @@ pub fn signal_once_printed(
 
 /// Strips the common indentation of an indented literal: a leading newline is
 /// dropped, and a last line of only spaces (the closing quote's) is removed.
-pub fn unindent(text: &str) -> String {
+pub(crate) fn unindent(text: &str) -> String {
     let text = text.strip_prefix('\n').unwrap_or(text);
     let mut lines: Vec<&str> = text.split('\n').collect();
     if lines.len() > 1 && lines.last().is_some_and(|l| l.trim().is_empty()) {
@@ -314,7 +313,7 @@ pub fn unindent(text: &str) -> String {
 }
 
 /// Runs git in `dir` with a fixed identity, so tests work on a machine without git config.
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
             "-c",
@@ -342,7 +341,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// Removes, when a test ends (passed or not), what it left in the engine: every
 /// image whose name holds one of the test's own names, and the untagged
 /// images its rebuilds left (told by the OCI title label hoist sets).
-pub struct Made(Vec<String>, Option<Vec<String>>);
+pub(crate) struct Made(Vec<String>, Option<Vec<String>>);
 
 fn dangling_images() -> Vec<String> {
     Command::new("docker")
@@ -358,14 +357,17 @@ fn dangling_images() -> Vec<String> {
 }
 
 impl Made {
-    pub fn by(names: &[&str]) -> Made {
-        Made(names.iter().map(|n| n.to_string()).collect(), None)
+    pub(crate) fn by(names: &[&str]) -> Made {
+        Made(
+            names.iter().map(std::string::ToString::to_string).collect(),
+            None,
+        )
     }
 
     /// Also every untagged image that appears while the test runs: the build
     /// stages of a multi-stage Dockerfile carry no label to tell them by.
     /// (An image another build still stands on is refused by the engine.)
-    pub fn with_new_untagged(mut self) -> Made {
+    pub(crate) fn with_new_untagged(mut self) -> Made {
         self.1 = Some(dangling_images());
         self
     }
