@@ -26,7 +26,7 @@ pub(crate) mod exit {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("no hoist.yml found in {} or any parent directory", dir.display())]
     TaskfileNotFound { dir: PathBuf },
 
@@ -132,7 +132,7 @@ pub enum Error {
 
 impl Error {
     #[must_use]
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         use Error::{
             CommandFailed, CommandKilled, Cycle, Docker, Fingerprint, Interrupted, Io, Postponed,
             Precondition, RequiredVars, ShVar, Spawn, TaskNotFound, Taskfile, TaskfileNotFound,
@@ -158,7 +158,7 @@ impl Error {
     }
 
     #[must_use]
-    pub fn origin(&self) -> Option<&Origin> {
+    pub(crate) fn origin(&self) -> Option<&Origin> {
         match self {
             Error::Taskfile { origin, .. } | Error::Template { origin, .. }
                 if origin.is_known() =>
@@ -171,7 +171,7 @@ impl Error {
     }
 
     #[must_use]
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         match self {
             Error::TaskfileNotFound { .. } => Some(
                 "create a hoist.yml, pass one with --taskfile, or run in a directory that has one"
@@ -196,7 +196,7 @@ impl Error {
         }
     }
 
-    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
             source,

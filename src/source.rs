@@ -6,24 +6,24 @@ use std::sync::Arc;
 
 /// A position inside a task file. Lines and columns are 1-based; 0 means unknown.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub file: Arc<PathBuf>,
     pub line: u32,
     pub column: u32,
 }
 
 impl Origin {
-    pub fn new(file: Arc<PathBuf>, line: u32, column: u32) -> Self {
+    pub(crate) fn new(file: Arc<PathBuf>, line: u32, column: u32) -> Self {
         Origin { file, line, column }
     }
 
-    pub fn is_known(&self) -> bool {
+    pub(crate) fn is_known(&self) -> bool {
         self.line > 0
     }
 
     /// The source line this origin points at, read again from disk (errors are rare,
     /// so we do not keep every file's text around for them).
-    pub fn source_line(&self) -> Option<String> {
+    pub(crate) fn source_line(&self) -> Option<String> {
         if !self.is_known() {
             return None;
         }
@@ -32,7 +32,7 @@ impl Origin {
     }
 
     /// `  --> hoist.yml:3:5`, the offending line and a caret under the column.
-    pub fn snippet(&self) -> String {
+    pub(crate) fn snippet(&self) -> String {
         let mut out = format!("  --> {self}");
         if let Some(line) = self.source_line() {
             let number = self.line.to_string();

@@ -675,7 +675,8 @@ fn interrupting_a_build_stops_it_on_the_engine() {
         );
         assert_eq!(out.status, Some(130), "{context}");
         assert!(
-            out.took < std::time::Duration::from_secs(3),
+            // About 2 s, with room for an engine busy with the other tests.
+            out.took < std::time::Duration::from_secs(5),
             "took {:?}: {context}",
             out.took
         );
@@ -688,12 +689,15 @@ fn interrupting_a_build_stops_it_on_the_engine() {
             out.stderr.contains(&format!(
                 "warning: task `b`: building `{image}:latest` interrupted at `Step 2/"
             )) && out.stderr.contains(" : RUN printf 'started %s\\n' ")
-                && out.stderr.contains(&format!(
-                    "the engine stopped the build and its container {container} is removed"
-                )),
+                && out.stderr.contains(&format!("its container {container}")),
             "{context}"
         );
         assert!(out.stderr.ends_with("error: interrupted\n"), "{context}");
+        // Gone now, or (on an engine too busy to answer at once) very soon.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !containers_of(&marker).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
         assert_eq!(containers_of(&marker), Vec::<String>::new(), "{context}");
         let inspect = Command::new("docker")
             .args(["container", "inspect", container])

@@ -360,6 +360,19 @@ fn stream_failure(error: bollard::errors::Error) -> (BuildFailure, String) {
 /// did: the engine removes it on its own once the build's connection is gone,
 /// and meanwhile answers that a removal is already in progress.
 async fn remove_container(engine: &Engine, id: &str) -> Result<(), String> {
+    // A busy engine may sit on the request: hoist was interrupted and must
+    // exit now, and the engine removes the container on its own anyway.
+    const PATIENCE: Duration = Duration::from_secs(2);
+    match tokio::time::timeout(PATIENCE, remove_container_now(engine, id)).await {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "the engine did not confirm its removal within {} s (it removes it once the build's connection is gone)",
+            PATIENCE.as_secs()
+        )),
+    }
+}
+
+async fn remove_container_now(engine: &Engine, id: &str) -> Result<(), String> {
     use bollard::errors::Error::DockerResponseServerError;
     let options = RemoveContainerOptions {
         force: true,

@@ -72,7 +72,7 @@ impl Engine {
 
 /// Why the engine could not be reached, as far as its connection tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectFailure {
+pub(crate) enum ConnectFailure {
     /// `DOCKER_HOST` names a scheme hoist cannot speak.
     Scheme,
     /// The TLS files (`DOCKER_CERT_PATH`) could not be read.

@@ -84,7 +84,7 @@ pub(crate) struct TagSpec {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum DockerError {
+pub(crate) enum DockerError {
     #[error("cannot reach the Docker engine at {host}: {reason}")]
     Unreachable {
         host: String,
@@ -181,7 +181,7 @@ pub enum DockerError {
 
 /// Who ended a failed build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BuildFailure {
+pub(crate) enum BuildFailure {
     /// The engine reported the error: a step failed, the Dockerfile is
     /// invalid, an option was refused.
     Engine,
@@ -218,7 +218,7 @@ fn landed_text(landed: &[String]) -> String {
 impl DockerError {
     /// The step was stopped because the run is being cancelled; the run's own
     /// error (`interrupted`, or the failure that cancelled it) is what hoist reports.
-    pub fn is_interruption(&self) -> bool {
+    pub(crate) fn is_interruption(&self) -> bool {
         matches!(
             self,
             DockerError::BuildInterrupted { .. } | DockerError::PushInterrupted { .. }
@@ -226,7 +226,7 @@ impl DockerError {
     }
 
     /// Where the value the error is about stands in the task file.
-    pub fn origin(&self) -> Option<&Origin> {
+    pub(crate) fn origin(&self) -> Option<&Origin> {
         let (DockerError::InvalidTag { origin, .. }
         | DockerError::InvalidRepository { origin, .. }
         | DockerError::DockerfileMissing { origin, .. }
@@ -239,7 +239,7 @@ impl DockerError {
         origin.is_known().then_some(origin)
     }
 
-    pub fn help(&self) -> Option<String> {
+    pub(crate) fn help(&self) -> Option<String> {
         match self {
             DockerError::Unreachable { cause: ConnectFailure::SpeaksTls, .. } => Some(
                 "this endpoint speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem".into(),

@@ -14,7 +14,7 @@ use pattern::Patterns;
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
-pub enum FingerprintError {
+pub(crate) enum FingerprintError {
     #[error("invalid glob `{glob}`: {reason}")]
     Glob { glob: String, reason: String },
     #[error("{context}: {source}")]
