@@ -10,6 +10,7 @@ pub mod error;
 pub mod exec;
 pub mod fingerprint;
 pub mod git;
+mod gotmpl;
 pub mod graph;
 pub mod reference;
 pub mod runner;
