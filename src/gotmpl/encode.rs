@@ -129,11 +129,16 @@ fn json_string(out: &mut String, s: &str, html: bool) {
 // ---------------------------------------------------------------- YAML
 
 /// Reading YAML as yaml.v3 does: only `true`/`false` are booleans (not
-/// YAML 1.1's `yes`, `n`, `on`...), and `0755` is octal.
+/// YAML 1.1's `yes`, `n`, `on`...), and `0755` is octal. Nesting is capped
+/// well below what would strain the stack.
 pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 40;
+    budget.flow_nesting_limit = 40;
     serde_saphyr::options! {
         strict_booleans: true,
         legacy_octal_numbers: true,
+        budget: Some(budget),
     }
 }
 

@@ -17,6 +17,17 @@ pub(super) const MAX_TEMPLATE_DEPTH: usize = 100;
 /// Total nesting of control structures, parenthesised pipelines and
 /// template calls while executing.
 const MAX_EXEC_DEPTH: usize = 300;
+/// Native stack that execution may use below its entry point; deeper
+/// nesting is an error. Frames are much larger in unoptimised builds, so
+/// this, not the counts above, is what bounds a debug build.
+const MAX_STACK_BYTES: usize = 512 * 1024;
+
+/// The address of a local: where the stack is now.
+#[inline(never)]
+fn stack_pos() -> usize {
+    let here = 0u8;
+    std::hint::black_box(&here) as *const u8 as usize
+}
 
 enum Flow {
     Normal,
@@ -42,6 +53,7 @@ struct State<'a> {
     depth: usize,
     at: At<'a>,
     name: &'a str,
+    stack_base: usize,
 }
 
 type R<T> = Result<T, ExecError>;
@@ -110,6 +122,7 @@ impl<'a> State<'a> {
             depth: 0,
             at: At::None,
             name: "",
+            stack_base: stack_pos(),
         }
     }
 
@@ -141,8 +154,8 @@ impl<'a> State<'a> {
 
     fn enter(&mut self) -> R<()> {
         self.depth += 1;
-        if self.depth > MAX_EXEC_DEPTH {
-            return Err(self.err(format!("exceeded maximum nesting depth ({MAX_EXEC_DEPTH})")));
+        if self.depth > MAX_EXEC_DEPTH || stack_pos().abs_diff(self.stack_base) > MAX_STACK_BYTES {
+            return Err(self.err("exceeded maximum nesting depth"));
         }
         Ok(())
     }
