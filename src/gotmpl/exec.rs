@@ -360,7 +360,7 @@ impl<'a> State<'a> {
         let value = value.unwrap_or(Cow::Owned(Value::Nil));
         for d in &pipe.decl {
             if pipe.is_assign {
-                if d.slot as usize >= self.vars.len() {
+                if d.slot == UNBOUND || d.slot as usize >= self.vars.len() {
                     return Err(self.err(format!("undefined variable: {}", d.name)));
                 }
                 self.set_slot(d.slot, value.clone());

@@ -208,7 +208,13 @@ fn parse_go_float_str(s: &str) -> Option<f64> {
         return None;
     }
     let t = s.replace('_', "");
-    t.parse::<f64>().ok()
+    let v = t.parse::<f64>().ok()?;
+    // Out of range is an error in Go (and sprig then answers 0).
+    let word = t.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if v.is_infinite() && word != "inf" && word != "infinity" {
+        return None;
+    }
+    Some(v)
 }
 
 /// Go's reflect kind names, as sprig's list errors print them.

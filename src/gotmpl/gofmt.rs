@@ -485,14 +485,22 @@ fn fmt_integer(out: &mut String, i: i64, base: u32, verb: char, upper: bool, spe
 fn fmt_float_verb(out: &mut String, f: f64, verb: char, spec: &Spec, v: &Value) {
     let (fverb, default_prec) = match verb {
         'v' => ('g', None),
-        'g' | 'G' => (verb, None),
+        'g' | 'G' | 'x' | 'X' | 'b' => (verb, None),
         'e' | 'E' | 'f' => (verb, Some(6)),
         'F' => ('f', Some(6)),
         _ => return bad_verb(out, v, verb, spec),
     };
-    let prec = spec.prec.or(default_prec);
-    let mut num = format_float(f, fverb, prec);
-    if spec.sharp && !num.contains(['I', 'N']) {
+    let prec = if fverb == 'b' {
+        None
+    } else {
+        spec.prec.or(default_prec)
+    };
+    let mut num = match fverb {
+        'x' | 'X' => format_hex_float(f, prec, fverb == 'X'),
+        'b' => format_bin_float(f),
+        _ => format_float(f, fverb, prec),
+    };
+    if spec.sharp && fverb != 'b' && !num.contains(['I', 'N']) {
         sharp_float(&mut num, fverb, prec);
     }
     let (sign, body) = match num.strip_prefix('-') {
@@ -536,32 +544,166 @@ fn fmt_float_verb(out: &mut String, f: f64, verb: char, spec: &Spec, v: &Value) 
     pad(out, &body, spec);
 }
 
-/// The `#` flag: always a decimal point; `%#g` keeps trailing zeros.
+/// The `#` flag (fmt's rules): always a decimal point, and for %g/%x
+/// trailing zeros up to the precision (6 by default).
 fn sharp_float(num: &mut String, verb: char, prec: Option<usize>) {
-    let (mant, exp) = match num.find(['e', 'E']) {
-        Some(p) => (num[..p].to_string(), num[p..].to_string()),
-        None => (num.clone(), String::new()),
+    let mut digits: i64 = match verb {
+        'g' | 'G' | 'x' | 'X' => prec.map(|p| p as i64).unwrap_or(6),
+        _ => 0,
     };
-    let mut mant = mant;
-    if !mant.contains('.') {
-        mant.push('.');
-    }
-    if verb == 'g' || verb == 'G' {
-        let digits = prec.unwrap_or(6).max(1);
-        let have = mant.chars().filter(|c| c.is_ascii_digit()).count();
-        let lead0 = mant.trim_start_matches('-').starts_with("0.");
-        let sig = if lead0 {
-            mant.trim_start_matches('-')[2..]
-                .trim_start_matches('0')
-                .len()
-        } else {
-            have
-        };
-        if sig < digits && prec.is_some() {
-            mant.push_str(&"0".repeat(digits - sig));
+    let (sign, body) = match num.strip_prefix(['-', '+']) {
+        Some(rest) => (num[..1].to_string(), rest.to_string()),
+        None => (String::new(), num.clone()),
+    };
+    let mut mant = String::new();
+    let mut tail = String::new();
+    let mut has_point = false;
+    let mut saw_nonzero = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            '.' => {
+                has_point = true;
+                mant.push(c);
+            }
+            'p' | 'P' => {
+                tail = body[i..].to_string();
+                break;
+            }
+            'e' | 'E' if verb != 'x' && verb != 'X' => {
+                tail = body[i..].to_string();
+                break;
+            }
+            _ => {
+                if c != '0' {
+                    saw_nonzero = true;
+                }
+                if saw_nonzero {
+                    digits -= 1;
+                }
+                mant.push(c);
+            }
         }
     }
-    *num = mant + &exp;
+    if !has_point {
+        if mant == "0" {
+            digits -= 1;
+        }
+        mant.push('.');
+    }
+    while digits > 0 {
+        mant.push('0');
+        digits -= 1;
+    }
+    *num = sign + &mant + &tail;
+}
+
+/// strconv's %x for floats: hexadecimal mantissa, binary exponent.
+fn format_hex_float(f: f64, prec: Option<usize>, upper: bool) -> String {
+    if !f.is_finite() {
+        return format_float(f, 'g', None);
+    }
+    let neg = f.is_sign_negative();
+    let bits = f.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1 << 52) - 1);
+    if exp == 0 {
+        if mant != 0 {
+            // Subnormal: normalise.
+            exp = -1022;
+            while mant & (1 << 52) == 0 {
+                mant <<= 1;
+                exp -= 1;
+            }
+            mant &= (1 << 52) - 1;
+        }
+    } else {
+        exp -= 1023;
+    }
+    let zero = f == 0.0;
+    if zero {
+        exp = 0;
+    }
+    let lead = if zero { 0u64 } else { 1 };
+    // 52 bits are 13 hex digits of fraction.
+    let mut frac = mant;
+    let mut ndig = 13usize;
+    if let Some(p) = prec {
+        if p < 13 {
+            let shift = (13 - p) * 4;
+            let rem = frac & ((1u64 << shift) - 1);
+            frac >>= shift;
+            let half = 1u64 << (shift - 1);
+            if rem > half || (rem == half && frac & 1 == 1) {
+                frac += 1;
+                if p == 0 || frac >> (p * 4) != 0 {
+                    // Carried into the leading digit: 1.fff.. -> 2.0 = 1.0p+1
+                    frac = 0;
+                    exp += 1;
+                }
+            }
+            ndig = p;
+        }
+    }
+    let mut hex = if ndig > 0 {
+        format!("{frac:0ndig$x}")
+    } else {
+        String::new()
+    };
+    match prec {
+        None => {
+            while hex.ends_with('0') {
+                hex.pop();
+            }
+        }
+        Some(p) => {
+            while hex.len() < p {
+                hex.push('0');
+            }
+        }
+    }
+    let mut s = String::new();
+    if neg {
+        s.push('-');
+    }
+    s.push_str("0x");
+    s.push_str(&lead.to_string());
+    if !hex.is_empty() {
+        s.push('.');
+        s.push_str(&hex);
+    }
+    s.push('p');
+    s.push(if exp < 0 { '-' } else { '+' });
+    let e = exp.unsigned_abs();
+    if e < 10 {
+        s.push('0');
+    }
+    s.push_str(&e.to_string());
+    if upper {
+        s = s.to_uppercase();
+    }
+    s
+}
+
+/// strconv's %b for floats: decimal mantissa, binary exponent.
+fn format_bin_float(f: f64) -> String {
+    if !f.is_finite() {
+        return format_float(f, 'g', None);
+    }
+    let bits = f.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1 << 52) - 1);
+    let e = if exp == 0 {
+        -1074
+    } else {
+        mant |= 1 << 52;
+        exp - 1075
+    };
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    format!(
+        "{sign}{mant}p{}{}",
+        if e >= 0 { "+" } else { "-" },
+        e.unsigned_abs()
+    )
 }
 
 /// `strconv.FormatFloat(f, verb, prec, 64)` for verbs e, E, f, g, G; `prec`

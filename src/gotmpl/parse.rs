@@ -1120,13 +1120,8 @@ impl<'s> Parser<'s> {
         // Bind the declarations.
         for (name, _pos) in decl_names {
             let slot = if pipe.is_assign {
-                match self.lookup_var(&name) {
-                    Some(s) => s,
-                    None => {
-                        return Err(self
-                            .errorf(format!("undefined variable {}", super::gofmt::quote(&name))))
-                    }
-                }
+                // Go finds an undefined target only when it assigns.
+                self.lookup_var(&name).unwrap_or(UNBOUND)
             } else {
                 self.vars.push(name.clone());
                 (self.vars.len() - 1) as u32
