@@ -369,3 +369,33 @@ fn api_shapes() {
     );
     assert_eq!(render("{{uuid | len}}"), "36");
 }
+
+/// Timing of a Taskfile-sized workload; run with
+/// `cargo test --release --lib gotmpl::tests::timing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing() {
+    let data = recorded_vars();
+    let srcs = [
+        "go build -o bin/{{.S}}{{exeExt}} -ldflags '-X main.version={{.N}}' ./cmd/{{.S}}",
+        "{{if eq OS \"windows\"}}powershell{{else}}sh{{end}} -c '{{range .L}}echo {{. | upper}}; {{end}}'",
+        "{{printf \"%s-%05.1f\" .S .F}} {{.M.c.d | join \",\"}} {{default \"x\" .E | quote}}",
+    ];
+    let n = 10_000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        for s in &srcs {
+            std::hint::black_box(Template::parse(s).unwrap());
+        }
+    }
+    let parse = start.elapsed() / (n * srcs.len() as u32);
+    let ts: Vec<Template> = srcs.iter().map(|s| Template::parse(s).unwrap()).collect();
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        for t in &ts {
+            std::hint::black_box(t.execute(&data, &TestHost).unwrap());
+        }
+    }
+    let exec = start.elapsed() / (n * srcs.len() as u32);
+    eprintln!("parse {parse:?} per template, execute {exec:?} per template");
+}
