@@ -388,7 +388,6 @@ impl<'a> State<'a> {
             ArgKind::Chain(inner, fields) => {
                 self.at = At::Arg(first);
                 let recv = self.eval_arg(dot, inner, Ty::Any)?;
-                self.at = At::Arg(first);
                 self.eval_field_chain(recv, fields, &cmd.args, final_, false)
             }
             ArgKind::Func(id, _) => {
@@ -456,8 +455,16 @@ impl<'a> State<'a> {
         mut iface: bool,
     ) -> R<V<'a>> {
         let n = fields.len();
+        // A key that is present but nil is a nil interface{}: Go refuses
+        // to look into it, where a missing key just yields nothing.
+        let mut present_nil = false;
         for (i, f) in fields.iter().enumerate() {
+            if present_nil {
+                return Err(self.err(format!("nil pointer evaluating interface {{}}.{f}")));
+            }
             let has_args = i == n - 1 && (args.len() > 1 || final_.is_some());
+            present_nil =
+                matches!(&*recv, Value::Map(m) if matches!(m.get(f.as_str()), Some(Value::Nil)));
             recv = self.eval_field(recv, f, has_args, iface)?;
             // Values out of a map have Go's static type interface{}.
             iface = true;
@@ -543,12 +550,11 @@ impl<'a> State<'a> {
             ArgKind::Func(id, _) => self.eval_call(dot, *id, At::Arg(arg), &[], None)?,
             ArgKind::Chain(inner, f) => {
                 let recv = self.eval_arg(dot, inner, Ty::Any)?;
-                self.at = At::Arg(arg);
                 self.eval_field_chain(recv, f, std::slice::from_ref(arg), None, false)?
             }
             lit => return self.eval_literal(lit, ty, arg).map(Cow::Owned),
         };
-        self.at = At::Arg(arg);
+        // Like Go, a type error names the node evaluated last.
         self.validate(v, ty)
     }
 
