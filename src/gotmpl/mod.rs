@@ -16,6 +16,25 @@
 //! Nothing here touches the outside world except through [`Host`], which
 //! answers the few functions that need the environment (`env`, `now`,
 //! `OS`, `numCPU`, ...).
+//!
+//! testdata/cases.jsonl holds outputs recorded from go-task 3.54
+//! (record_cases.sh regenerates it); the unit tests replay them. Known
+//! differences from go-task:
+//! - One integer type: sprig's int64 results (`add`, `div`, ...) print
+//!   their type as `int`, and Go's "expected int; got int64" errors and
+//!   sprig's `duration` ignoring plain ints do not happen.
+//! - Maps are values: `set $m "k" v` updates `$m`, but not other
+//!   variables holding the same map, nor a map reached as `.FIELD`.
+//! - No complex numbers; template recursion stops at depth 100 (Go:
+//!   100000) and execution at 512 KiB of native stack.
+//! - Time zones: local time is UTC or a fixed `TZ` offset (no zone
+//!   database); `dateInZone` knows only "UTC" and "Local", other names
+//!   fall back to UTC as sprig does for unknown zones.
+//! - Not provided (a parse error like any unknown function): `toDate`,
+//!   `mustToDate`, `dateModify` and its aliases, `durationRound`,
+//!   `getHostByName`.
+//! - Syntax errors of `fromJson`/`fromYaml`/regex patterns are worded by
+//!   the Rust parsers; `spew` approximates go-spew's layout.
 
 #![allow(dead_code)] // Not wired into the Taskfile loader yet.
 
