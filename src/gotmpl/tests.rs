@@ -16,7 +16,7 @@ impl Host for TestHost {
         2
     }
     fn cwd(&self) -> Option<String> {
-        Some("/work".into())
+        Some("/srv/app".into())
     }
     fn random(&self) -> u64 {
         4
@@ -361,7 +361,7 @@ fn api_shapes() {
     // Host-backed functions.
     assert_eq!(
         render("{{env \"HOIST_T\"}} {{numCPU}} {{now | unixEpoch}} {{absPath \"x/../y\"}}"),
-        "hello 2 1700000000 /work/y"
+        "hello 2 1700000000 /srv/app/y"
     );
     assert_eq!(
         render("{{date \"2006-01-02T15:04:05Z07:00\" now}}"),
