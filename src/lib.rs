@@ -12,6 +12,7 @@ mod error;
 mod exec;
 mod fingerprint;
 mod git;
+mod gotmpl;
 mod graph;
 mod reference;
 mod runner;
