@@ -9,7 +9,8 @@ hoist. Results also go to bench/results/ as JSON and Markdown.
     python3 bench/run.py --docker        # plus the warm image pipeline
     python3 bench/run.py --context       # plus the 1 GiB context upload (slow, ~3 GB disk)
 
-The binaries: target/release/hoist (built here), go-task's Go binary itself
+The binaries: target/release/hoist (built here, in $CARGO_TARGET_DIR when set;
+`--hoist BINARY` times another build instead), go-task's Go binary itself
 (from the go-task-bin wheel, not a shell shim), just (rust-just wheel).
 """
 
@@ -25,8 +26,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
-HOIST = os.path.join(ROOT, "target", "release", "hoist")
+HOIST = None  # set by main(): the release binary cargo builds, or --hoist
 EXAMPLE = os.path.join(ROOT, "examples", "hbaas")
+
+
+def target_dir():
+    """Where cargo puts target/ (CARGO_TARGET_DIR or build.target-dir move it)."""
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["target_directory"]
 
 
 def tool(name):
@@ -234,33 +242,22 @@ def context_case(tmp):
     }, dir, warmup=1, runs=3)
 
 
-def check_hot_functions():
-    """The start-up figures depend on bench/hot-functions.txt matching the binary
-    (src/build.rs): say how much of it does, and what to do when it has gone stale."""
-    listed = os.path.join(ROOT, "bench", "hot-functions.txt")
-    if not os.path.isfile(listed):
-        print("bench: bench/hot-functions.txt is missing; run `bash bench/hot-functions.sh`", file=sys.stderr)
-        return
-    names = set(open(listed).read().split())
-    nm = subprocess.run(["nm", HOIST], capture_output=True, text=True)
-    defined = {line.split()[-1] for line in nm.stdout.splitlines() if line.strip()}
-    found = len(names & defined)
-    print(f"bench: {found} of {len(names)} functions in bench/hot-functions.txt are in the binary")
-    if found < 0.9 * len(names):
-        print("bench: the list is stale (a dependency or profile changed): run "
-              "`bash bench/hot-functions.sh` and rebuild, or start-up memory and time suffer", file=sys.stderr)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docker", action="store_true", help="also the warm image pipeline (needs scripts/setup.sh)")
     parser.add_argument("--context", action="store_true", help="also the 1 GiB context upload")
+    parser.add_argument("--hoist", metavar="BINARY",
+                        help="time this hoist binary instead of building target/release/hoist")
     parser.add_argument("--only", choices=["pipeline", "scale", "uptodate", "docker", "context"],
                         help="run just this group of cases")
     args = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    check_hot_functions()
+    global HOIST
+    if args.hoist:
+        HOIST = os.path.abspath(args.hoist)
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        HOIST = os.path.join(target_dir(), "release", "hoist")
     with tempfile.TemporaryDirectory(prefix="hoist-bench-") as tmp:
         groups = {"pipeline": pipeline_cases, "scale": scale_cases, "uptodate": uptodate_case,
                   "docker": docker_cases, "context": context_case}
