@@ -18,5 +18,8 @@ pub mod template;
 pub mod ui;
 pub mod vars;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use cli::run;
 pub use error::Error;

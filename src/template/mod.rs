@@ -3,6 +3,7 @@
 //! without touching variables or the runner.
 
 pub mod filters;
+mod guard;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 use std::ops::Range;
@@ -69,6 +70,16 @@ impl Engine {
     }
 
     pub fn render(&self, source: &str, ctx: Value) -> Result<String, TemplateError> {
+        if let Some((at, operators)) = guard::overlong_tag(source) {
+            return Err(TemplateError {
+                message: format!(
+                    "this tag chains {operators} operators; hoist allows {} in one tag",
+                    guard::MAX_OPERATORS
+                ),
+                range: Some(at..at + 2),
+                undefined: None,
+            });
+        }
         self.env
             .render_str(source, ctx)
             .map_err(|e| convert(source, &e))
