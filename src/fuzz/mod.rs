@@ -225,6 +225,31 @@ pub fn tag(engine: &Engine, value: &str) {
     assert_eq!(rendered, tag);
 }
 
+/// CPU time this thread has used, for "does not hang" bounds that a loaded
+/// machine cannot fail (wall-clock time grows with the load, CPU time does
+/// not). Linux's scheduler statistics; wall-clock time where they are missing.
+#[cfg(test)]
+pub(crate) struct CpuClock(Option<u64>, std::time::Instant);
+
+#[cfg(test)]
+impl CpuClock {
+    fn now_ns() -> Option<u64> {
+        let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        stat.split_whitespace().next()?.parse().ok()
+    }
+
+    pub(crate) fn start() -> CpuClock {
+        CpuClock(CpuClock::now_ns(), std::time::Instant::now())
+    }
+
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
+        match (self.0, CpuClock::now_ns()) {
+            (Some(start), Some(now)) => std::time::Duration::from_nanos(now.saturating_sub(start)),
+            _ => self.1.elapsed(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod generate;
 #[cfg(test)]

@@ -9,17 +9,19 @@
 //! and scripts/fuzz.sh for the long pass).
 
 use super::generate::{self, Input, Nesting, Place};
+use super::CpuClock;
 use crate::error::{Error, Report};
 use crate::template::Engine;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Cases per suite when PROPTEST_CASES is not set.
 const DEFAULT_CASES: u32 = 64;
-/// A case that takes longer than this is a hang (debug builds, loaded CI).
-const CASE_TIMEOUT_MS: u32 = 20_000;
+/// A case that takes longer than this is a hang: generous, for debug builds on
+/// a loaded machine (the slowest real cases take a few seconds there).
+const CASE_TIMEOUT_MS: u32 = 60_000;
 
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES")
@@ -192,10 +194,10 @@ fn corpus_tag() {
 #[track_caller]
 fn load_error(bytes: &[u8]) -> (Error, String) {
     let (_dir, path) = temp_file("hoist.yml");
-    let start = Instant::now();
+    let start = CpuClock::start();
     assert!(super::taskfile(&path, bytes).is_none(), "loaded");
     let elapsed = start.elapsed();
-    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?} of CPU");
     let error = crate::taskfile::Taskfile::load(&path).unwrap_err();
     let report = Report(&error).to_string();
     (error, report)
@@ -255,7 +257,7 @@ fn ten_megabyte_lines_load_or_fail_quickly() {
             fragment: "ab ".into(),
             kind,
         };
-        let start = Instant::now();
+        let start = CpuClock::start();
         super::taskfile(&path, &input.bytes());
         assert!(start.elapsed() < Duration::from_secs(30), "kind {kind}");
     }
@@ -343,7 +345,7 @@ fn a_failing_variable_chain_fails_at_once() {
         String::new(),
     )
     .unwrap();
-    let start = Instant::now();
+    let start = CpuClock::start();
     let error = ctx.global().lookup("V0").unwrap_err();
     assert!(
         start.elapsed() < Duration::from_secs(5),
