@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . "${HOIST_STATE_DIR:-/tmp/hoist-services}/env"
 export HOIST_DOCKER_TESTS=1
+# The fuzz suites (src/fuzz/) run inside `cargo test` with this many cases
+# each, which keeps them to well under a minute; scripts/fuzz.sh is the long pass.
+export PROPTEST_CASES=${PROPTEST_CASES:-64}
 cargo test --all-targets 2>&1
 # The tests that need the engine and registries are ignored in a plain `cargo test`
 # (so they never pass without them); here the services are up: run them. (The

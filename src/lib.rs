@@ -22,4 +22,7 @@ mod template;
 mod ui;
 mod vars;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use cli::run;

@@ -27,7 +27,9 @@ impl Origin {
         if !self.is_known() {
             return None;
         }
-        let text = std::fs::read_to_string(self.file.as_path()).ok()?;
+        // Lossy, so that a line holding bytes that are not UTF-8 still shows.
+        let bytes = std::fs::read(self.file.as_path()).ok()?;
+        let text = String::from_utf8_lossy(&bytes);
         text.lines().nth(self.line as usize - 1).map(str::to_owned)
     }
 
@@ -35,15 +37,43 @@ impl Origin {
     pub(crate) fn snippet(&self) -> String {
         let mut out = format!("  --> {self}");
         if let Some(line) = self.source_line() {
+            let (line, caret) = crop(&line, self.column.saturating_sub(1) as usize);
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
-            let caret_pad = " ".repeat(self.column.saturating_sub(1) as usize);
+            let caret_pad = " ".repeat(caret);
             out.push_str(&format!(
                 "\n{pad} |\n{number} | {line}\n{pad} | {caret_pad}^"
             ));
         }
         out
     }
+}
+
+/// Characters of a long line shown on each side of the caret.
+const CROP_RADIUS: usize = 60;
+
+/// A window of `line` around the character at `caret`, marked with `…` where
+/// cut, so that an error on a line of megabytes prints one screen line. Returns
+/// the text and the caret's new position in it.
+fn crop(line: &str, caret: usize) -> (String, usize) {
+    let length = line.chars().count();
+    if length <= 2 * CROP_RADIUS {
+        return (line.to_owned(), caret);
+    }
+    let start = caret
+        .saturating_sub(CROP_RADIUS)
+        .min(length - 2 * CROP_RADIUS);
+    let end = (start + 2 * CROP_RADIUS).min(length);
+    let mut out: String = line.chars().skip(start).take(end - start).collect();
+    let mut caret = caret - start.min(caret);
+    if start > 0 {
+        out.insert(0, '…');
+        caret += 1;
+    }
+    if end < length {
+        out.push('…');
+    }
+    (out, caret)
 }
 
 impl fmt::Display for Origin {

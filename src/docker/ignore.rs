@@ -72,7 +72,8 @@ enum Matcher {
     Prefix(String),
     /// `**literal`: any path ending with the literal (or equal to it without its leading `/`).
     Suffix(String),
-    Glob(Vec<Token>),
+    /// The tokens, and how many of them take exactly one character.
+    Glob(Vec<Token>, usize),
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +85,7 @@ enum Token {
     Star,
     /// `**` (or `**/`) before more pattern: nothing, or anything ending in `/`.
     DirStar,
-    /// `**` at the end: anything.
+    /// `**` at the end: anything (also what most runs of stars collapse to).
     AnyTail,
     Class {
         negated: bool,
@@ -143,23 +144,13 @@ impl DockerIgnore {
         if path == "." {
             return false;
         }
-        let parents: Vec<&str> = match path.rfind('/') {
-            Some(cut) => path[..cut]
-                .match_indices('/')
-                .map(|(i, _)| &path[..i])
-                .chain(std::iter::once(&path[..cut]))
-                .collect(),
-            None => Vec::new(),
-        };
         let mut excluded = false;
         for pattern in &self.patterns {
             // An exclusion cannot change an excluded path, nor an exception a kept one.
             if pattern.exception != excluded {
                 continue;
             }
-            let hit = pattern.matcher.matches(&path)
-                || parents.iter().any(|parent| pattern.matcher.matches(parent));
-            if hit {
+            if pattern.matcher.matches_path_or_parent(&path) {
                 excluded = !pattern.exception;
             }
         }
@@ -382,11 +373,62 @@ fn compile(pattern: &str) -> Matcher {
         Kind::Exact => Matcher::Exact(pattern.to_string()),
         Kind::Prefix => Matcher::Prefix(pattern[..pattern.len() - 2].to_string()),
         Kind::Suffix => Matcher::Suffix(pattern[2..].to_string()),
-        Kind::Glob => Matcher::Glob(tokens),
+        Kind::Glob => {
+            let tokens = simplify(tokens);
+            let takes_one = tokens.iter().filter(|t| t.matches_one()).count();
+            Matcher::Glob(tokens, takes_one)
+        }
     }
 }
 
+/// Collapses each run of `*`, `**` and `**`-at-the-end into at most two
+/// tokens (`*` `**` stays, since "no `/`, then nothing or up to a `/`" is not
+/// "anything"; every other pair is one of the three), so a pattern of stars
+/// costs what its literal characters cost.
+// The arms spell out the pairs one by one, as the rules read.
+#[allow(clippy::match_same_arms)]
+fn simplify(tokens: Vec<Token>) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
+    for mut token in tokens {
+        loop {
+            let merged = match (out.last(), &token) {
+                (Some(Token::Star), Token::Star) => Token::Star,
+                (Some(Token::DirStar), Token::DirStar) => Token::DirStar,
+                (Some(Token::DirStar), Token::Star) => Token::AnyTail,
+                (Some(Token::AnyTail), Token::Star | Token::DirStar | Token::AnyTail) => {
+                    Token::AnyTail
+                }
+                (Some(Token::Star | Token::DirStar), Token::AnyTail) => Token::AnyTail,
+                _ => break,
+            };
+            out.pop();
+            token = merged;
+        }
+        out.push(token);
+    }
+    out
+}
+
 impl Matcher {
+    /// Whether `path` or one of its parent directories matches. A glob is
+    /// matched once: its pass over the path also says which prefixes match.
+    fn matches_path_or_parent(&self, path: &str) -> bool {
+        match self {
+            Matcher::Glob(_, takes_one) if path.len() < *takes_one => false,
+            Matcher::Glob(tokens, _) => {
+                let s: Vec<char> = path.chars().collect();
+                let reach = glob_reach(tokens, &s);
+                reach[s.len()] || s.iter().zip(&reach).any(|(c, hit)| *c == '/' && *hit)
+            }
+            other => {
+                other.matches(path)
+                    || path
+                        .match_indices('/')
+                        .any(|(i, _)| other.matches(&path[..i]))
+            }
+        }
+    }
+
     fn matches(&self, path: &str) -> bool {
         match self {
             Matcher::Exact(text) => path == text,
@@ -395,60 +437,90 @@ impl Matcher {
                 path.ends_with(suffix.as_str())
                     || suffix.strip_prefix('/').is_some_and(|rest| path == rest)
             }
-            Matcher::Glob(tokens) => {
-                let chars: Vec<char> = path.chars().collect();
-                let mut failed = std::collections::HashSet::new();
-                glob_at(tokens, 0, &chars, 0, &mut failed)
-            }
+            // Each of these tokens takes one character: a shorter path cannot
+            // match (and, stars being collapsed, this bounds the work by the
+            // path's length).
+            Matcher::Glob(_, takes_one) if path.len() < *takes_one => false,
+            Matcher::Glob(tokens, _) => glob(tokens, path),
         }
     }
 }
 
-/// Backtracking glob match; `failed` memoises (token, char) positions that
-/// cannot match so that `*`/`**` runs stay polynomial.
-fn glob_at(
-    tokens: &[Token],
-    t: usize,
-    s: &[char],
-    i: usize,
-    failed: &mut std::collections::HashSet<(usize, usize)>,
-) -> bool {
-    if failed.contains(&(t, i)) {
-        return false;
-    }
-    let result = match tokens.get(t) {
-        None => i == s.len(),
-        Some(Token::Lit(c)) => s.get(i) == Some(c) && glob_at(tokens, t + 1, s, i + 1, failed),
-        Some(Token::One) => {
-            s.get(i).is_some_and(|c| *c != '/') && glob_at(tokens, t + 1, s, i + 1, failed)
-        }
-        Some(Token::Class { negated, ranges }) => {
-            s.get(i)
-                .is_some_and(|c| ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *negated)
-                && glob_at(tokens, t + 1, s, i + 1, failed)
-        }
-        Some(Token::Star) => {
-            let mut j = i;
-            loop {
-                if glob_at(tokens, t + 1, s, j, failed) {
-                    break true;
+/// Whether `tokens` match all of `path`. One pass per token over the set of
+/// positions the tokens so far can end at: O(tokens × path) time and no
+/// recursion, whatever the pattern (the backtracking matcher this replaces
+/// took minutes on `*a*a*a…` against `aaaa…`, and recursed once per matched
+/// character).
+fn glob(tokens: &[Token], path: &str) -> bool {
+    let s: Vec<char> = path.chars().collect();
+    glob_reach(tokens, &s)[s.len()]
+}
+
+/// `reach[i]`: the tokens match exactly `s[..i]`.
+fn glob_reach(tokens: &[Token], s: &[char]) -> Vec<bool> {
+    let mut reach = vec![false; s.len() + 1];
+    reach[0] = true;
+    let mut next = vec![false; s.len() + 1];
+    for token in tokens {
+        next.fill(false);
+        match token {
+            Token::Lit(_) | Token::One | Token::Class { .. } => {
+                for i in 0..s.len() {
+                    next[i + 1] = reach[i] && token.matches_char(s[i]);
                 }
-                if j >= s.len() || s[j] == '/' {
-                    break false;
+            }
+            // Any run of non-`/` characters.
+            Token::Star => {
+                let mut open = false;
+                for i in 0..=s.len() {
+                    open |= reach[i];
+                    next[i] = open;
+                    if i < s.len() && s[i] == '/' {
+                        open = false;
+                    }
                 }
-                j += 1;
+            }
+            // Nothing, or anything that ends in `/`.
+            Token::DirStar => {
+                let mut seen = false;
+                for i in 0..=s.len() {
+                    next[i] = reach[i] || (seen && i > 0 && s[i - 1] == '/');
+                    seen |= reach[i];
+                }
+            }
+            // Anything.
+            Token::AnyTail => {
+                let mut seen = false;
+                for i in 0..=s.len() {
+                    seen |= reach[i];
+                    next[i] = seen;
+                }
             }
         }
-        Some(Token::DirStar) => {
-            glob_at(tokens, t + 1, s, i, failed)
-                || (i..s.len()).any(|j| s[j] == '/' && glob_at(tokens, t + 1, s, j + 1, failed))
+        std::mem::swap(&mut reach, &mut next);
+        if !reach.contains(&true) {
+            break;
         }
-        Some(Token::AnyTail) => (i..=s.len()).any(|j| glob_at(tokens, t + 1, s, j, failed)),
-    };
-    if !result {
-        failed.insert((t, i));
     }
-    result
+    reach
+}
+
+impl Token {
+    fn matches_one(&self) -> bool {
+        matches!(self, Token::Lit(_) | Token::One | Token::Class { .. })
+    }
+
+    /// For the one-character tokens: whether `c` is one they take.
+    fn matches_char(&self, c: char) -> bool {
+        match self {
+            Token::Lit(l) => *l == c,
+            Token::One => c != '/',
+            Token::Class { negated, ranges } => {
+                ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated
+            }
+            Token::Star | Token::DirStar | Token::AnyTail => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -585,3 +657,6 @@ mod tests {
         assert_eq!(clean_path("//a//b"), "/a/b");
     }
 }
+
+#[cfg(test)]
+mod prop_tests;

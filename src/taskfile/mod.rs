@@ -19,6 +19,14 @@ use std::sync::Arc;
 /// File names searched for, in order, in the directory and its parents.
 pub(crate) const FILE_NAMES: &[&str] = &["hoist.yml", "hoist.yaml"];
 
+/// How deeply a task file may nest mappings and lists (the deepest real ones
+/// use about eight levels).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// How many values (scalars, lists and mappings, aliases counted where they
+/// are used) a task file may hold.
+pub(crate) const MAX_NODES: usize = 50_000;
+
 #[derive(Debug)]
 pub(crate) struct Taskfile {
     pub path: Arc<PathBuf>,
@@ -50,18 +58,32 @@ impl Taskfile {
     }
 
     pub(crate) fn load(path: &Path) -> Result<Taskfile> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::TaskfileRead {
+        let bytes = std::fs::read(path).map_err(|source| Error::TaskfileRead {
             path: path.to_path_buf(),
             source,
         })?;
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        Taskfile::parse(path, &text)
+        match String::from_utf8(bytes) {
+            Ok(text) => Taskfile::parse(path, &text),
+            Err(e) => Err(not_utf8(Arc::new(path), e.as_bytes(), e.utf8_error())),
+        }
     }
 
     pub(crate) fn parse(path: PathBuf, text: &str) -> Result<Taskfile> {
         let path = Arc::new(path);
         let mut options = serde_saphyr::Options::default();
         options.with_snippet = false;
+        // saphyr's budget guards against deep nesting and alias bombs; flow
+        // collections get the same depth limit as block ones, so both fail
+        // with the same message (`yaml_error`). A quarter of its default node
+        // and replay limits is still a hundred times the largest real task
+        // file, and stops a bomb of merge keys within a second.
+        let mut budget = options.budget.take().unwrap_or_default();
+        budget.max_depth = MAX_DEPTH;
+        budget.flow_nesting_limit = MAX_DEPTH;
+        budget.max_nodes = MAX_NODES;
+        options.budget = Some(budget);
+        options.alias_limits.max_total_replayed_events = 2 * MAX_NODES;
         let model: model::FileModel = serde_saphyr::from_str_with_options(text, options)
             .map_err(|e| yaml_error(&path, text, e))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -143,6 +165,21 @@ impl Taskfile {
     }
 }
 
+/// Where the first byte that is not UTF-8 sits (columns count characters, as
+/// saphyr's do).
+fn not_utf8(path: Arc<PathBuf>, bytes: &[u8], error: std::str::Utf8Error) -> Error {
+    let valid = std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+    let column = valid[line_start..].chars().count() + 1;
+    let byte = bytes.get(error.valid_up_to()).copied().unwrap_or_default();
+    Error::Taskfile {
+        origin: Origin::new(path, line as u32, column as u32),
+        message: format!("the file is not UTF-8: byte 0x{byte:02x} is not part of a character"),
+        help: Some("hoist reads task files as UTF-8; save the file in that encoding".into()),
+    }
+}
+
 /// Turns a YAML or shape error into ours, with position and a "did you mean" for unknown keys.
 fn yaml_error(path: &Arc<PathBuf>, text: &str, error: serde_saphyr::Error) -> Error {
     let location = error.location();
@@ -154,7 +191,11 @@ fn yaml_error(path: &Arc<PathBuf>, text: &str, error: serde_saphyr::Error) -> Er
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
-    let help = unknown_field_hint(&message);
+    let mut help = unknown_field_hint(&message);
+    if let Some((limit, limit_help)) = limit_message(&error, &message) {
+        message = limit;
+        help = Some(limit_help.into());
+    }
     let (line, column) = location.map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
     let _ = text;
     Error::Taskfile {
@@ -162,6 +203,64 @@ fn yaml_error(path: &Arc<PathBuf>, text: &str, error: serde_saphyr::Error) -> Er
         message,
         help,
     }
+}
+
+/// saphyr's limits, said in a task file's terms: it reports the depth limit as
+/// a budget breach or as the parser's "recursion limit exceeded", and alias
+/// bombs as node, event or replay limits.
+fn limit_message(error: &serde_saphyr::Error, message: &str) -> Option<(String, &'static str)> {
+    use serde_saphyr::budget::BudgetBreach;
+    use serde_saphyr::Error as E;
+    const NESTING: &str =
+        "a task file needs only a few levels: flatten the nested lists and mappings";
+    const ALIASES: &str =
+        "aliases are expanded where they are used: use fewer of them, or aliases of smaller values";
+    let nesting = || format!("the file nests lists and mappings more than {MAX_DEPTH} levels deep");
+    let mut error = error;
+    while let E::AliasError { error: inner, .. } | E::WithSnippet { error: inner, .. } = error {
+        error = inner;
+    }
+    Some(match error {
+        E::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => (nesting(), NESTING),
+            BudgetBreach::Nodes { nodes } => (
+                format!("the file expands to more than {} values (aliases count each time they are used)", nodes - 1),
+                ALIASES,
+            ),
+            BudgetBreach::Events { events } => (
+                format!("the file expands to more than {} YAML events (aliases count each time they are used)", events - 1),
+                ALIASES,
+            ),
+            BudgetBreach::Aliases { aliases } => (
+                format!("the file uses more than {} aliases", aliases - 1),
+                ALIASES,
+            ),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => (
+                format!("the file uses {aliases} aliases of only {anchors} anchors, which looks like an alias bomb"),
+                ALIASES,
+            ),
+            BudgetBreach::MergeKeys { merge_keys } => (
+                format!("the file uses more than {} merge keys (`<<`), counted where aliases expand", merge_keys - 1),
+                ALIASES,
+            ),
+            BudgetBreach::ScalarBytes { .. } => (
+                "the file's strings add up to more than 64 MiB (aliases count each time they are used)".into(),
+                "a task file holds commands and settings: read large data from files in the commands instead",
+            ),
+            other => (
+                format!("the file exceeds a YAML parser limit ({other:?})"),
+                "a task file this large or this intricate is not supported: simplify it",
+            ),
+        },
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => (
+            format!("the file expands aliases too often: {message}"),
+            ALIASES,
+        ),
+        _ if message.contains("recursion limit exceeded") => (nesting(), NESTING),
+        _ => return None,
+    })
 }
 
 /// serde says "unknown field `desk`, expected one of `desc`, ..."; we add the closest.

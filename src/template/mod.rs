@@ -2,6 +2,7 @@
 //! untrusted values are quoted, see [`trust`]) or as plain text.
 
 pub(crate) mod filters;
+mod guard;
 pub(crate) mod trust;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -112,6 +113,16 @@ impl Engine {
         ctx: Value,
         target: Target,
     ) -> Result<Rendered, TemplateError> {
+        if let Some((at, operators)) = guard::overlong_tag(source) {
+            return Err(TemplateError {
+                message: format!(
+                    "this tag chains {operators} operators; hoist allows {} in one tag",
+                    guard::MAX_OPERATORS
+                ),
+                range: Some(at..at + 2),
+                undefined: None,
+            });
+        }
         let convert = |e: minijinja::Error| convert(source, &e);
         let template = self
             .env

@@ -12,7 +12,10 @@ use minijinja::value::{Enumerator, Object, Value};
 use serde_saphyr::{Location, Spanned};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// How many variables may be evaluating inside each other at once.
+const MAX_VAR_DEPTH: usize = 50;
 
 /// One level of variables: the global vars, or a task instance's.
 pub(crate) struct Scope {
@@ -93,6 +96,18 @@ impl std::fmt::Debug for Frame {
 
 impl Object for Frame {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        // After a failed lookup the render fails with that error whatever it
+        // does next. minijinja asks for an undefined name twice, so evaluating
+        // again repeated the failure twice per level of a chain of variables:
+        // 2^depth evaluations (fuzzing found 18 levels taking two minutes).
+        if self
+            .error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+        {
+            return None;
+        }
         let name = key.as_str()?;
         match self.scope.lookup_with(name, &self.request) {
             Ok(value) => value,
@@ -175,6 +190,9 @@ impl Scope {
                 if request.evaluating.contains(self.id, name) {
                     return Err(self.cycle_error(name, def, &request.evaluating));
                 }
+                if request.evaluating.iter().count() >= MAX_VAR_DEPTH {
+                    return Err(self.depth_error(name, def, &request.evaluating));
+                }
                 let inner = Request {
                     evaluating: request.evaluating.with(self.id, name),
                     ..request.clone()
@@ -209,6 +227,25 @@ impl Scope {
             task: self.task.clone(),
             message: format!("variable cycle: {}", path.join(" -> ")),
             help: Some("make one of these variables a plain value".into()),
+        }
+    }
+
+    /// Each variable that uses another renders inside it: without a limit, a
+    /// long enough chain overflows the stack (fuzzing found ~1,000 in a debug build).
+    fn depth_error(&self, name: &str, def: &Spanned<VarValue>, evaluating: &Evaluating) -> Error {
+        let mut names: Vec<&str> = evaluating.iter().map(|l| l.name.as_str()).collect();
+        names.reverse();
+        let mut chain: Vec<&str> = names.iter().take(2).copied().collect();
+        chain.push("…");
+        chain.extend(&names[names.len().saturating_sub(2)..]);
+        Error::Template {
+            origin: self.origin(&def.referenced),
+            task: self.task.clone(),
+            message: format!(
+                "variable `{name}` is reached through more than {MAX_VAR_DEPTH} variables that use each other: {} -> {name}",
+                chain.join(" -> ")
+            ),
+            help: Some("make some of these variables plain values".into()),
         }
     }
 
@@ -306,6 +343,20 @@ impl Scope {
         effects: Effects,
     ) -> Result<String> {
         self.render_for(text, fallback, what, Target::Shell, effects)
+    }
+
+    /// Renders template text whose position is `origin` (the fuzz suites).
+    #[cfg(test)]
+    pub(crate) fn render_at(
+        self: &Arc<Self>,
+        text: &str,
+        origin: &Origin,
+        what: &str,
+    ) -> Result<String> {
+        let request = self.request(Effects::All);
+        Ok(self
+            .render_with(text, origin, what, Target::Plain, &request)?
+            .text)
     }
 
     fn render_for(
