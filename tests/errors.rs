@@ -417,3 +417,16 @@ fn an_interrupted_run_says_so_and_exits_130() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.ends_with("error: interrupted\n"), "{stderr}");
 }
+
+#[test]
+fn a_huge_indent_width_is_an_error_not_an_abort() {
+    // Found by the template fuzz suite: minijinja allocated the indent at
+    // once, "memory allocation of 99999999999 bytes failed" (SIGABRT).
+    Test::new()
+        .hoist_yml("tasks:\n  t: \"echo {{ 'a' | indent(99999999999) }}\"\n")
+        .args(&["t"])
+        .run()
+        .status(103)
+        .stderr_has("error: invalid operation: the indent width 99999999999 is more than 1000 in command\n  --> hoist.yml:2:")
+        .stderr_lacks("memory allocation");
+}

@@ -78,6 +78,6 @@ pub(crate) fn keep_trust(env: &mut Environment<'static>) {
     env.add_filter("join", join);
     wrap!(
         lower, upper, title, capitalize, trim, replace, default, first, last, string, split,
-        reverse, sort, unique, list, indent, lines,
+        reverse, sort, unique, list, lines,
     );
 }

@@ -1,6 +1,7 @@
 //! The template layer: minijinja, rendering either for a shell command (where
 //! untrusted values are quoted, see [`trust`]) or as plain text.
 
+mod bounded;
 pub(crate) mod filters;
 mod guard;
 pub(crate) mod trust;
@@ -104,6 +105,10 @@ impl Engine {
         env.add_filter("quote", filters::quote);
         env.add_filter("tag", filters::tag);
         filters::keep_trust(&mut env);
+        // After keep_trust: these bounded ones replace minijinja's outright.
+        env.add_filter("indent", bounded::indent);
+        env.add_filter("batch", bounded::batch);
+        env.add_filter("tojson", bounded::tojson);
         Engine { env }
     }
 
