@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::template::trust;
 use minijinja::Value;
 
-/// Names computed by hoist itself.
+/// Names computed by hoist itself; the git ones first, then `BUILD_TIME`
+/// (the order `FROM_GIT` and `ENV_OVERRIDABLE` below rely on).
 pub(crate) const BUILTINS: &[&str] = &[
     "VERSION",
     "GIT_BRANCH",
@@ -27,26 +28,12 @@ pub(crate) const BUILTINS: &[&str] = &[
     "CLI_ARGS",
 ];
 
-/// Built-ins that an environment variable of the same name overrides.
-pub(super) const ENV_OVERRIDABLE: &[&str] = &[
-    "VERSION",
-    "GIT_BRANCH",
-    "GIT_COMMIT",
-    "GIT_SHORT_COMMIT",
-    "GIT_TAG",
-    "GIT_DIRTY",
-    "BUILD_TIME",
-];
+/// Built-ins read from the repository (computing one blocks): the first six.
+pub(super) const FROM_GIT: &[&str] = BUILTINS.split_at(6).0;
 
-/// Built-ins read from the repository: computing one blocks.
-const FROM_GIT: &[&str] = &[
-    "VERSION",
-    "GIT_BRANCH",
-    "GIT_COMMIT",
-    "GIT_SHORT_COMMIT",
-    "GIT_TAG",
-    "GIT_DIRTY",
-];
+/// Built-ins that an environment variable of the same name overrides: the
+/// git ones and `BUILD_TIME`.
+pub(super) const ENV_OVERRIDABLE: &[&str] = BUILTINS.split_at(7).0;
 
 impl Session {
     /// A built-in's value, computed once per invocation; `None` when `name`

@@ -194,3 +194,27 @@ fn file_values_are_trusted_unless_built_from_untrusted_text() {
     assert!(!value("IMG").is_safe());
     assert_eq!(value("IMG").to_string(), "app:x;touch PWNED");
 }
+
+#[test]
+fn the_builtin_groups_are_the_names_they_say() {
+    assert_eq!(
+        builtins::FROM_GIT,
+        [
+            "VERSION",
+            "GIT_BRANCH",
+            "GIT_COMMIT",
+            "GIT_SHORT_COMMIT",
+            "GIT_TAG",
+            "GIT_DIRTY"
+        ]
+    );
+}
+
+#[test]
+fn environment_overrides_the_git_builtins_and_build_time_only() {
+    assert_eq!(
+        builtins::ENV_OVERRIDABLE.last().copied(),
+        Some("BUILD_TIME")
+    );
+    assert_eq!(builtins::ENV_OVERRIDABLE.len(), 7);
+}
