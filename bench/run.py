@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """hoist vs go-task, just and the docker CLI, in the same run.
 
-Times whole commands with hyperfine (median of repeated runs) and measures
-peak memory with /usr/bin/time -v, then prints one table with ratios against
+Times whole commands with hyperfine (median of rounds in which the tools take
+turns, rounds a second apart, as a user runs them) and measures peak memory
+with /usr/bin/time -v, then prints one table with ratios against
 hoist. Results also go to bench/results/ as JSON and Markdown.
 
     python3 bench/run.py                 # all cases that need no Docker engine
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -28,6 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
 HOIST = None  # set by main(): the release binary cargo builds, or --hoist
 EXAMPLE = os.path.join(ROOT, "examples", "hbaas")
+ROUNDS = 30  # per case unless it says otherwise; --rounds changes it
+GAP = 1.0  # seconds between the starts of two rounds
 
 
 def target_dir():
@@ -52,37 +56,91 @@ TASK = tool("task")
 JUST = tool("just")
 
 
-def hyperfine(name, commands, cwd, runs=None, warmup=3, prepare=None):
-    """Median seconds per command label, or None when a command failed."""
-    out = os.path.join(RESULTS, f"{name}.json")
-    args = ["hyperfine", "-N", "--warmup", str(warmup), "--export-json", out, "--style", "none"]
-    if runs:
-        args += ["--runs", str(runs)]
-    if prepare:
-        args += ["--prepare", prepare]
-    for label, command in commands.items():
-        args += ["--command-name", label, command]
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        print(f"bench: {name}: hyperfine failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
-        return {label: None for label in commands}
-    data = json.load(open(out))
-    return {r["command"]: r["median"] for r in data["results"]}
+def hyperfine_once(command, cwd, prepare=None):
+    """Seconds for one run of command, timed by hyperfine (no shell, no warm-up)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        args = ["hyperfine", "-N", "--runs", "1", "--warmup", "0", "--style", "none",
+                "--export-json", out.name]
+        if prepare:
+            args += ["--prepare", prepare]
+        proc = subprocess.run(args + [command], cwd=cwd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            return None, proc.stderr[-2000:]
+        return json.load(open(out.name))["results"][0]["times"][0], None
 
 
-def peak_rss_mib(command, cwd):
-    proc = subprocess.run(["/usr/bin/time", "-v", "sh", "-c", f"exec {command} >/dev/null 2>&1"],
-                          cwd=cwd, capture_output=True, text=True)
-    for line in proc.stderr.splitlines():
-        if "Maximum resident set size" in line:
-            return int(line.split(":")[1]) / 1024
-    return None
+def hyperfine(name, commands, cwd, runs=None, warmup=1, prepare=None):
+    """Median seconds per command label, or None when a command failed.
+
+    The tools take turns, one run each per round (the order rotates), and
+    rounds start at least GAP seconds apart: as a user meets them, seconds
+    apart and never all inside one clock second, so no tool profits from
+    caches, CPU frequency or timestamps that a tight loop would keep warm.
+    Every run's time goes to bench/results/NAME.json."""
+    rounds = runs or ROUNDS
+    labels = list(commands)
+    times = {label: [] for label in labels}
+    failed = {}
+    for _ in range(warmup):
+        for label in labels:
+            subprocess.run(commands[label], shell=True, cwd=cwd, capture_output=True)
+    for round in range(rounds):
+        started = time.monotonic()
+        order = labels[round % len(labels):] + labels[:round % len(labels)]
+        for label in order:
+            if label in failed:
+                continue
+            seconds, error = hyperfine_once(commands[label], cwd, prepare)
+            if seconds is None:
+                failed[label] = error
+                print(f"bench: {name}: {label} failed:\n{error}", file=sys.stderr)
+            else:
+                times[label].append(seconds)
+        time.sleep(max(0.0, GAP - (time.monotonic() - started)))
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
+        json.dump({"rounds": rounds, "gap_seconds": GAP,
+                   "results": [{"command": label, "shell": commands[label], "times": times[label],
+                                "median": None if label in failed else statistics.median(times[label])}
+                               for label in labels]}, f, indent=1)
+    return {label: None if label in failed else statistics.median(times[label]) for label in labels}
+
+
+def peak_rss_mib(command, cwd, runs=3):
+    """Median peak resident memory over a few runs, by /usr/bin/time -v."""
+    peaks = []
+    for _ in range(runs):
+        proc = subprocess.run(["/usr/bin/time", "-v", "sh", "-c", f"exec {command} >/dev/null 2>&1"],
+                              cwd=cwd, capture_output=True, text=True)
+        for line in proc.stderr.splitlines():
+            if "Maximum resident set size" in line:
+                peaks.append(int(line.split(":")[1]) / 1024)
+    return statistics.median(peaks) if peaks else None
 
 
 TABLE = []
 
 
+def evict(binary):
+    """Drop the binary's pages from the page cache, so that every tool's code is
+    read back the same way, as after a reboot (by page faults on its mapping).
+    How a file got into the cache changes its start-up: a copy just written
+    with write() (cp, pip install) needs fewer page faults (larger page-cache
+    folios, presumably) and starts ~15% faster than the same bytes written
+    through mmap (the linker) or read back by faults. Without this, a fresh
+    build of hoist would race an installed copy of just with a handicap."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    fd = os.open(binary, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # dirty pages cannot be dropped
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def record(case, commands, cwd, **kw):
+    for binary in (HOIST, TASK, JUST):
+        evict(binary)
     medians = hyperfine(case.replace(" ", "_").replace("/", "_"), commands, cwd, **kw)
     base = medians.get("hoist")
     for label, command in commands.items():
@@ -248,9 +306,12 @@ def main():
     parser.add_argument("--context", action="store_true", help="also the 1 GiB context upload")
     parser.add_argument("--hoist", metavar="BINARY",
                         help="time this hoist binary instead of building target/release/hoist")
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help=f"rounds per quick case (default {ROUNDS}; each tool runs once per round)")
     parser.add_argument("--only", choices=["pipeline", "scale", "uptodate", "docker", "context"],
                         help="run just this group of cases")
     args = parser.parse_args()
+    globals()["ROUNDS"] = args.rounds
     os.makedirs(RESULTS, exist_ok=True)
     global HOIST
     if args.hoist:

@@ -408,3 +408,33 @@ pub(crate) async fn check(script: &str, dir: &std::path::Path, env: &[(String, S
         .await;
     status.is_ok_and(|s| s.success())
 }
+
+/// A go-task command line run by bash: `bash -e` stops it at its first
+/// failing statement as go-task's interpreter does, and bash understands the
+/// bashisms Taskfiles use (`[[ ]]`, arrays, `${v^^}`) that `sh` rejects.
+/// `set` and `shopt` are go-task's option names (`pipefail`, `globstar`).
+pub(crate) fn bash(
+    script: &str,
+    dir: &Path,
+    set: &[String],
+    shopt: &[String],
+) -> std::process::Command {
+    let mut command = std::process::Command::new("bash");
+    command.arg("-e");
+    for option in set {
+        match option.as_str() {
+            "e" | "errexit" => {}
+            short if short.len() == 1 => {
+                command.arg(format!("-{short}"));
+            }
+            long => {
+                command.arg("-o").arg(long);
+            }
+        }
+    }
+    for option in shopt {
+        command.arg("-O").arg(option);
+    }
+    command.arg("-c").arg(script).current_dir(dir);
+    command
+}

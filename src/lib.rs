@@ -12,6 +12,7 @@ mod error;
 mod exec;
 mod fingerprint;
 mod git;
+mod gotask;
 mod gotmpl;
 mod graph;
 mod reference;

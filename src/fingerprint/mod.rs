@@ -135,3 +135,22 @@ fn now_ns() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
 }
+
+/// The files `globs` select under `dir`, as sorted keys relative to it, and
+/// the newest modification time among them (go-task's `for: sources` and
+/// its timestamp method).
+pub(crate) fn matching(
+    dir: &Path,
+    globs: &[String],
+) -> Result<(Vec<String>, Option<std::time::SystemTime>), FingerprintError> {
+    if globs.iter().all(|g| g.trim().starts_with('!')) {
+        return Ok((Vec::new(), None));
+    }
+    let patterns = Patterns::new(dir, globs)?;
+    let found = walk::find(&patterns, &dir.join(".hoist"));
+    let newest = found
+        .iter()
+        .filter_map(|f| std::fs::metadata(&f.path).and_then(|m| m.modified()).ok())
+        .max();
+    Ok((found.into_iter().map(|f| f.key).collect(), newest))
+}

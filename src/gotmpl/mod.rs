@@ -48,7 +48,7 @@
     clippy::unnecessary_wraps,
     clippy::many_single_char_names
 )]
-#![allow(dead_code)] // Not wired into the Taskfile loader yet.
+#![allow(dead_code)] // Some of sprig's helpers are kept for functions not wired yet.
 
 mod encode;
 mod exec;
@@ -286,4 +286,9 @@ const NO_VALUE: &str = "<no value>";
 /// `{{`).
 pub(crate) fn is_template(s: &str) -> bool {
     s.contains("{{")
+}
+
+/// A word quoted for a POSIX shell, as go-task's `shellQuote` quotes it.
+pub(crate) fn shell_quote(word: &str) -> String {
+    shell::quote(word).unwrap_or_else(|_| format!("'{}'", word.replace('\'', "'\\''")))
 }

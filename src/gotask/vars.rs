@@ -1,0 +1,420 @@
+//! Variables as go-task computes them for one task call, in its order (a
+//! later definition overrides an earlier one, and each definition's template
+//! sees only what came before it): the OS environment, the special
+//! variables, the Taskfile's `env:` (over its dotenv files), its `vars:`
+//! (with the command line's `NAME=value` merged in), an include's `vars:`,
+//! the included file's own `vars:`, the caller's `vars:`, the task's `vars:`.
+
+use super::model::{Origin, Task, Taskfile, VarDef, Vars};
+use super::node::Node;
+use super::{Code, Failure};
+use crate::gotmpl::{SystemHost, Template, Value};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub(crate) type Data = IndexMap<String, Value>;
+
+/// What every task's variables start from, and the `sh:` results of this
+/// invocation (go-task runs each distinct command once).
+pub(crate) struct Compiler {
+    pub file: Taskfile,
+    pub cli_vars: Vec<(String, String)>,
+    pub cli_args: Vec<String>,
+    pub user_dir: PathBuf,
+    pub flags: Flags,
+    dotenv: Mutex<Option<Vec<(String, String)>>>,
+    sh_cache: Mutex<HashMap<(String, PathBuf), Result<String, Failure>>>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+#[allow(clippy::struct_excessive_bools)]
+pub(crate) struct Flags {
+    pub force: bool,
+    pub silent: bool,
+    pub verbose: bool,
+    pub yes: bool,
+}
+
+/// A task call's variables, and the environment its commands get.
+pub(crate) struct Scope {
+    pub data: Data,
+    /// `env:` of the Taskfile, dotenv files and the task, rendered.
+    pub env: Vec<(String, String)>,
+    pub dir: PathBuf,
+}
+
+pub(crate) fn render(text: &str, data: &Data) -> Result<String, Failure> {
+    if !crate::gotmpl::is_template(text) {
+        return Ok(text.to_owned());
+    }
+    let template = Template::parse(text)
+        .map_err(|e| Failure::new(Code::General, format!("in {text:?}: {e}")))?;
+    template
+        .execute(&Value::Map(data.clone()), &SystemHost)
+        .map_err(|e| Failure::new(Code::General, format!("in {text:?}: {e}")))
+}
+
+/// A value's text as go-task puts it in a command or the environment.
+pub(crate) fn text_of(value: &Value) -> String {
+    match value {
+        Value::Nil => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn render_node(node: &Node, data: &Data) -> Result<Value, Failure> {
+    Ok(match node {
+        Node::Str(s) => Value::String(render(s, data)?),
+        Node::List(items) => Value::List(
+            items
+                .iter()
+                .map(|i| render_node(i, data))
+                .collect::<Result<_, _>>()?,
+        ),
+        Node::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), render_node(v, data)?)))
+                .collect::<Result<_, Failure>>()?,
+        ),
+        other => other.to_value(),
+    })
+}
+
+impl Compiler {
+    pub(crate) fn new(
+        file: Taskfile,
+        cli_vars: Vec<(String, String)>,
+        cli_args: Vec<String>,
+        user_dir: PathBuf,
+        flags: Flags,
+    ) -> Compiler {
+        Compiler {
+            file,
+            cli_vars,
+            cli_args,
+            user_dir,
+            flags,
+            dotenv: Mutex::new(None),
+            sh_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Evaluates one definition against what is defined so far.
+    pub(crate) fn eval(&self, def: &VarDef, data: &Data, dir: &Path) -> Result<Value, Failure> {
+        self.eval_with(def, data, dir, false)
+    }
+
+    /// `fast` (for listings): `sh:` variables are not run and stay empty.
+    fn eval_with(
+        &self,
+        def: &VarDef,
+        data: &Data,
+        dir: &Path,
+        fast: bool,
+    ) -> Result<Value, Failure> {
+        match def {
+            VarDef::Sh(_) if fast => Ok(Value::String(String::new())),
+            VarDef::Static(node) => render_node(node, data),
+            VarDef::Map(node) => Ok(node.to_value()),
+            VarDef::Ref(expr) => {
+                let source = format!("{{{{{expr}}}}}");
+                let template = Template::parse(&source)
+                    .map_err(|e| Failure::new(Code::General, format!("in ref {expr:?}: {e}")))?;
+                template
+                    .resolve(&Value::Map(data.clone()), &SystemHost)
+                    .map_err(|e| Failure::new(Code::General, format!("in ref {expr:?}: {e}")))
+            }
+            VarDef::Sh(command) => {
+                let command = render(command, data)?;
+                self.sh(&command, dir, data).map(Value::String)
+            }
+        }
+    }
+
+    fn sh(&self, command: &str, dir: &Path, data: &Data) -> Result<String, Failure> {
+        let key = (command.to_owned(), dir.to_path_buf());
+        if let Some(done) = self.sh_cache.lock().expect("sh cache").get(&key) {
+            return done.clone();
+        }
+        let env = self.env_for_shell(&env_from(data, &self.env_keys()));
+        let mut cmd = crate::exec::bash(command, dir, &self.file.set, &self.file.shopt);
+        cmd.envs(env)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit());
+        let result = match cmd.output() {
+            Ok(out) if out.status.success() => {
+                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                if text.ends_with('\n') {
+                    text.pop();
+                    if text.ends_with('\r') {
+                        text.pop();
+                    }
+                }
+                Ok(text)
+            }
+            Ok(out) => Err(Failure::new(
+                Code::General,
+                format!(
+                    "command {command:?} of a `sh:` variable failed: {}",
+                    status_text(out.status)
+                ),
+            )),
+            Err(e) => Err(Failure::new(
+                Code::General,
+                format!("cannot run bash for {command:?}: {e}"),
+            )),
+        };
+        self.sh_cache
+            .lock()
+            .expect("sh cache")
+            .insert(key, result.clone());
+        result
+    }
+
+    fn env_keys(&self) -> Vec<String> {
+        self.file.env.iter().map(|(k, _)| k.clone()).collect()
+    }
+
+    /// The variables the environment adds for a command: the OS environment
+    /// wins over `env:` in the shell, as in go-task.
+    pub(crate) fn env_for_shell(&self, env: &[(String, String)]) -> Vec<(String, String)> {
+        env.iter()
+            .filter(|(k, _)| std::env::var_os(k).is_none())
+            .cloned()
+            .collect()
+    }
+
+    fn dotenv(&self, data: &Data) -> Result<Vec<(String, String)>, Failure> {
+        let mut cached = self.dotenv.lock().expect("dotenv");
+        if let Some(done) = &*cached {
+            return Ok(done.clone());
+        }
+        let mut out: Vec<(String, String)> = Vec::new();
+        for file in &self.file.dotenv {
+            let path = self.file.dir.join(render(file, data)?);
+            read_dotenv(&path, &mut out)?;
+        }
+        *cached = Some(out.clone());
+        Ok(out)
+    }
+
+    fn special(&self, data: &mut Data, task: Option<&Task>, alias: Option<&str>) {
+        let root = self.file.dir.to_string_lossy().into_owned();
+        let s = |v: &str| Value::String(v.to_owned());
+        data.insert("TASK_EXE".into(), s("hoist"));
+        data.insert("ROOT_TASKFILE".into(), s(&self.file.path.to_string_lossy()));
+        data.insert("ROOT_DIR".into(), s(&root));
+        data.insert(
+            "USER_WORKING_DIR".into(),
+            s(&self.user_dir.to_string_lossy()),
+        );
+        data.insert(
+            "CLI_ARGS".into(),
+            s(&self
+                .cli_args
+                .iter()
+                .map(|a| crate::gotmpl::shell_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ")),
+        );
+        data.insert(
+            "CLI_ARGS_LIST".into(),
+            Value::List(self.cli_args.iter().map(|a| s(a)).collect()),
+        );
+        data.insert("CLI_FORCE".into(), Value::Bool(self.flags.force));
+        data.insert("CLI_SILENT".into(), Value::Bool(self.flags.silent));
+        data.insert("CLI_VERBOSE".into(), Value::Bool(self.flags.verbose));
+        data.insert("CLI_OFFLINE".into(), Value::Bool(false));
+        data.insert("CLI_ASSUME_YES".into(), Value::Bool(self.flags.yes));
+        data.insert("TASK_VERSION".into(), s(env!("CARGO_PKG_VERSION")));
+        if let Some(task) = task {
+            data.insert("TASK".into(), s(&task.name));
+            data.insert("ALIAS".into(), s(alias.unwrap_or(&task.name)));
+            data.insert("TASKFILE".into(), s(&task.origin.path.to_string_lossy()));
+            data.insert("TASKFILE_DIR".into(), s(&task.origin.dir.to_string_lossy()));
+        } else {
+            data.insert("TASKFILE".into(), s(&self.file.path.to_string_lossy()));
+            data.insert("TASKFILE_DIR".into(), s(&root));
+        }
+    }
+
+    /// The Taskfile-level variables (for listings and global evaluation).
+    pub(crate) fn globals(
+        &self,
+        task: Option<&Task>,
+        alias: Option<&str>,
+    ) -> Result<(Data, Vec<(String, String)>), Failure> {
+        self.globals_with(task, alias, false)
+    }
+
+    /// What a listing renders descriptions with: the Taskfile's and the
+    /// task's variables, without the command line's and without running `sh:`.
+    pub(crate) fn listing_scope(&self, task: &Task) -> Result<Data, Failure> {
+        let (mut data, _) = self.globals_with(Some(task), None, true)?;
+        for (name, def) in &task.vars {
+            let value = self.eval_with(def, &data, &self.file.dir, true)?;
+            data.insert(name.clone(), value);
+        }
+        Ok(data)
+    }
+
+    fn globals_with(
+        &self,
+        task: Option<&Task>,
+        alias: Option<&str>,
+        fast: bool,
+    ) -> Result<(Data, Vec<(String, String)>), Failure> {
+        let mut data: Data = std::env::vars()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        self.special(&mut data, task, alias);
+        let dir = self.file.dir.clone();
+        let dotenv = self.dotenv(&data)?;
+        let mut env: Vec<(String, String)> = Vec::new();
+        for (k, v) in &dotenv {
+            if !self.file.env.iter().any(|(name, _)| name == k) {
+                data.insert(k.clone(), Value::String(v.clone()));
+                env.push((k.clone(), v.clone()));
+            }
+        }
+        for (name, def) in &self.file.env {
+            let value = self.eval_with(def, &data, &dir, fast)?;
+            env.push((name.clone(), text_of(&value)));
+            data.insert(name.clone(), value);
+        }
+        let globals = if fast {
+            self.file.vars.clone()
+        } else {
+            self.merged_globals()
+        };
+        for (name, def) in &globals {
+            let value = self.eval_with(def, &data, &dir, fast)?;
+            data.insert(name.clone(), value);
+        }
+        Ok((data, env))
+    }
+
+    /// The Taskfile's `vars:` with the command line's variables merged in:
+    /// a CLI variable replaces a global one in its place (so globals defined
+    /// before it cannot see it), or comes last.
+    fn merged_globals(&self) -> Vars {
+        let mut vars = self.file.vars.clone();
+        for (name, value) in &self.cli_vars {
+            let def = VarDef::Static(Node::Str(value.clone()));
+            match vars.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = def,
+                None => vars.push((name.clone(), def)),
+            }
+        }
+        vars
+    }
+
+    /// The variables of a task called with `call_vars` (already evaluated
+    /// in the caller's scope).
+    pub(crate) fn scope(
+        &self,
+        task: &Task,
+        alias: Option<&str>,
+        call_vars: &[(String, Value)],
+    ) -> Result<Scope, Failure> {
+        let (mut data, mut env) = self.globals(Some(task), alias)?;
+        let root_dir = self.file.dir.clone();
+        let mut chain: Vec<&Origin> = Vec::new();
+        let mut origin = Some(&*task.origin);
+        while let Some(o) = origin {
+            chain.push(o);
+            origin = o.parent.as_deref();
+        }
+        for o in chain.iter().rev() {
+            for (name, def) in o.include_vars.iter().chain(&o.file_vars) {
+                let value = self.eval(def, &data, &root_dir)?;
+                data.insert(name.clone(), value);
+            }
+        }
+        for (name, value) in call_vars {
+            data.insert(name.clone(), value.clone());
+        }
+        let dir = self.task_dir(task, &data)?;
+        data.insert(
+            "TASK_DIR".into(),
+            Value::String(dir.to_string_lossy().into_owned()),
+        );
+        for (name, def) in &task.vars {
+            let value = self.eval(def, &data, &dir)?;
+            data.insert(name.clone(), value);
+        }
+        if !task.dotenv.is_empty() {
+            let mut extra = Vec::new();
+            for file in &task.dotenv {
+                read_dotenv(&dir.join(render(file, &data)?), &mut extra)?;
+            }
+            for (k, v) in extra {
+                env.retain(|(name, _)| *name != k);
+                env.push((k, v));
+            }
+        }
+        for (name, def) in &task.env {
+            let value = self.eval(def, &data, &dir)?;
+            env.retain(|(k, _)| k != name);
+            env.push((name.clone(), text_of(&value)));
+        }
+        Ok(Scope { data, env, dir })
+    }
+
+    fn task_dir(&self, task: &Task, data: &Data) -> Result<PathBuf, Failure> {
+        let base = task
+            .origin
+            .run_dir
+            .clone()
+            .unwrap_or_else(|| self.file.dir.clone());
+        Ok(match &task.dir {
+            Some(dir) => base.join(render(dir, data)?),
+            None => base,
+        })
+    }
+}
+
+/// The environment a scope's `env:` keys take, from data (for `sh:`
+/// variables, which see the global `env:` evaluated so far).
+fn env_from(data: &Data, keys: &[String]) -> Vec<(String, String)> {
+    keys.iter()
+        .filter_map(|k| data.get(k).map(|v| (k.clone(), text_of(v))))
+        .collect()
+}
+
+/// Appends a dotenv file's variables that are not defined yet (the first
+/// file to define one wins). A missing file is skipped, as go-task does.
+fn read_dotenv(path: &Path, out: &mut Vec<(String, String)>) -> Result<(), Failure> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    let iter = dotenvy::from_path_iter(path).map_err(|e| {
+        Failure::new(
+            Code::General,
+            format!("cannot read dotenv file {}: {e}", path.display()),
+        )
+    })?;
+    for item in iter {
+        let (k, v) = item.map_err(|e| {
+            Failure::new(
+                Code::General,
+                format!("dotenv file {}: {e}", path.display()),
+            )
+        })?;
+        if !out.iter().any(|(name, _)| *name == k) {
+            out.push((k, v));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn status_text(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("signal {signal}"),
+        _ => "failed".to_owned(),
+    }
+}
