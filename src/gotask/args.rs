@@ -24,6 +24,7 @@ pub(crate) struct Args {
     pub help: bool,
     pub no_status: bool,
     pub interactive: bool,
+    pub insecure: bool,
     pub dir: Option<PathBuf>,
     pub taskfile: Option<PathBuf>,
     pub output: Option<String>,
@@ -34,6 +35,8 @@ pub(crate) struct Args {
     pub tasks: Vec<String>,
     pub vars: Vec<(String, String)>,
     pub cli_args: Vec<String>,
+    /// How hoist was called (go-task's TASK_EXE).
+    pub exe: String,
 }
 
 /// Flags that take a value.
@@ -152,9 +155,10 @@ impl Args {
             "no-status" => &mut self.no_status,
             "interactive" => &mut self.interactive,
             "output-group-error-only" => &mut self.group_error_only,
+            "insecure" => &mut self.insecure,
             // Accepted for scripts that pass them; they change nothing here.
-            "color" | "failfast" | "offline" | "insecure" | "force-all" | "global"
-            | "experiments" | "download" | "clear-cache" | "watch" | "init" | "completion" => {
+            "color" | "failfast" | "offline" | "force-all" | "global" | "experiments"
+            | "download" | "clear-cache" | "watch" | "init" | "completion" => {
                 return if matches!(name, "watch" | "init" | "download" | "completion") {
                     Err(format!(
                         "--{name} is not supported in go-task mode (hoist --init scaffolds a hoist.yml)"

@@ -178,8 +178,32 @@ fn location(task: &Task) -> (usize, usize) {
     (0, 0)
 }
 
+#[derive(serde::Serialize)]
+struct JsonList {
+    tasks: Vec<JsonTask>,
+    location: String,
+}
+
+#[derive(serde::Serialize)]
+struct JsonTask {
+    name: String,
+    task: String,
+    desc: String,
+    summary: String,
+    aliases: Vec<String>,
+    up_to_date: bool,
+    location: JsonLocation,
+}
+
+#[derive(serde::Serialize)]
+struct JsonLocation {
+    line: usize,
+    column: usize,
+    taskfile: String,
+}
+
 fn json(compiler: &Compiler, tasks: &[&Task]) -> String {
-    let entries: Vec<serde_json::Value> = tasks
+    let entries: Vec<JsonTask> = tasks
         .iter()
         .map(|task| {
             let (line, column) = location(task);
@@ -188,25 +212,25 @@ fn json(compiler: &Compiler, tasks: &[&Task]) -> String {
                 .ok()
                 .and_then(|data| render(&task.summary, &data).ok())
                 .unwrap_or_else(|| task.summary.clone());
-            serde_json::json!({
-                "name": task.name,
-                "task": task.name,
-                "desc": desc(compiler, task),
-                "summary": summary,
-                "aliases": task.aliases,
-                "up_to_date": false,
-                "location": {
-                    "line": line,
-                    "column": column,
-                    "taskfile": task.origin.path.to_string_lossy(),
+            JsonTask {
+                name: task.name.clone(),
+                task: task.name.clone(),
+                desc: desc(compiler, task),
+                summary,
+                aliases: task.aliases.clone(),
+                up_to_date: false,
+                location: JsonLocation {
+                    line,
+                    column,
+                    taskfile: task.origin.path.to_string_lossy().into_owned(),
                 },
-            })
+            }
         })
         .collect();
-    let doc = serde_json::json!({
-        "tasks": entries,
-        "location": compiler.file.path.to_string_lossy(),
-    });
+    let doc = JsonList {
+        tasks: entries,
+        location: compiler.file.path.to_string_lossy().into_owned(),
+    };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
@@ -219,17 +243,22 @@ pub(crate) fn summary(compiler: &Compiler, names: &[String]) -> Result<(), Failu
         if i > 0 {
             out.push_str("\n\n");
         }
-        let task = compiler.file.find(name).expect("checked by the caller");
-        out.push_str(&summary_of(compiler, task)?);
+        let (task, _) = compiler.file.resolve(name).expect("checked by the caller");
+        let alias = (*name != task.name).then_some(name.as_str());
+        out.push_str(&summary_of(compiler, task, alias)?);
     }
     write_stdout(&out);
     Ok(())
 }
 
-fn summary_of(compiler: &Compiler, task: &Task) -> Result<String, Failure> {
-    let scope = compiler.scope(task, None, &[])?;
+fn summary_of(compiler: &Compiler, task: &Task, alias: Option<&str>) -> Result<String, Failure> {
+    let scope = compiler.scope(task, alias, &[])?;
     let data = &scope.data;
-    let mut out = format!("task: {}\n\n", task.name);
+    let title = match &task.label {
+        Some(label) => render(label, data)?,
+        None => task.name.clone(),
+    };
+    let mut out = format!("task: {title}\n\n");
     let text = if task.summary.is_empty() {
         render(&task.desc, data)?
     } else {

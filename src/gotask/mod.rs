@@ -28,6 +28,7 @@ pub(crate) enum Code {
     TaskfileNotFound = 100,
     TaskfileDecode = 102,
     TaskfileFetch = 103,
+    TaskfileInsecure = 105,
     TaskfileVersion = 107,
     TaskfileInvalid = 109,
     TaskNotFound = 200,
@@ -109,7 +110,10 @@ pub(crate) fn applies(args: &[OsString]) -> bool {
 /// Runs go-task's command line. `args` includes the program name.
 pub(crate) fn run(args: Vec<OsString>) -> ExitCode {
     let parsed = match args::Args::parse(&args[1..]) {
-        Ok(parsed) => parsed,
+        Ok(mut parsed) => {
+            parsed.exe = args[0].to_string_lossy().into_owned();
+            parsed
+        }
         Err(message) => {
             eprintln!("hoist: {message}\nhoist: run `hoist --help` for the go-task flags it takes");
             return ExitCode::from(Code::Usage as u8);

@@ -143,8 +143,6 @@ pub(crate) struct Task {
     pub condition: Option<String>,
     pub prompt: Vec<String>,
     pub origin: Arc<Origin>,
-    /// Position among the tasks as the files list them (for `--sort none`).
-    pub order: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,15 +176,75 @@ pub(crate) struct Taskfile {
 }
 
 impl Taskfile {
-    /// The task a name or alias means.
+    /// The task a name or alias means (a namespace alone means its
+    /// `default`), without wildcards.
     pub(crate) fn find(&self, name: &str) -> Option<&Arc<Task>> {
         if let Some(task) = self.tasks.get(name) {
             return Some(task);
         }
-        self.tasks
+        if let Some(task) = self
+            .tasks
             .values()
             .find(|t| t.aliases.iter().any(|a| a == name))
+        {
+            return Some(task);
+        }
+        self.tasks.get(&format!("{name}:default"))
     }
+
+    /// The task a name means, wildcard names included (`build-*` matches
+    /// `build-web`), with what the wildcards matched (go-task's `MATCH`).
+    pub(crate) fn resolve(&self, name: &str) -> Option<(&Arc<Task>, Option<Vec<String>>)> {
+        if let Some(task) = self.find(name) {
+            return Some((task, None));
+        }
+        self.tasks.values().find_map(|task| {
+            if !task.name.contains('*') {
+                return None;
+            }
+            wildcard_match(&task.name, name).map(|m| (task, Some(m)))
+        })
+    }
+}
+
+/// Matches `name` against a pattern whose `*`s match any text (each
+/// at least one character); returns what each `*` matched.
+fn wildcard_match(pattern: &str, name: &str) -> Option<Vec<String>> {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut source = String::from("^");
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            source.push_str("(.+)");
+        }
+        source.push_str(&regex::escape(part));
+    }
+    source.push('$');
+    let re = regex::Regex::new(&source).ok()?;
+    let caps = re.captures(name)?;
+    Some(
+        caps.iter()
+            .skip(1)
+            .map(|m| m.map_or(String::new(), |m| m.as_str().to_owned()))
+            .collect(),
+    )
+}
+
+/// A path with `.` and `dir/..` removed, as Go's filepath.Clean does.
+pub(crate) fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 fn decode(path: &Path, message: impl Into<String>) -> Failure {
@@ -203,10 +261,10 @@ pub(crate) fn file_in(dir: &Path) -> Option<PathBuf> {
 
 /// Reads the root Taskfile and its includes.
 pub(crate) fn load(path: &Path) -> Result<Taskfile, Failure> {
-    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = clean(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let root = read_node(&path)?;
-    check_version(&path, &root)?;
+    check_version(&path, &root, Code::TaskfileVersion)?;
     let origin = Arc::new(Origin {
         path: path.clone(),
         dir: dir.clone(),
@@ -234,8 +292,7 @@ pub(crate) fn load(path: &Path) -> Result<Taskfile, Failure> {
         dir,
         tasks: IndexMap::new(),
     };
-    let mut order = 0;
-    add_tasks(&mut file, &root, &origin, &mut order, &[], 0)?;
+    add_tasks(&mut file, &root, &origin, &[], 0)?;
     Ok(file)
 }
 
@@ -262,11 +319,11 @@ fn read_node(path: &Path) -> Result<Node, Failure> {
     }
 }
 
-fn check_version(path: &Path, root: &Node) -> Result<(), Failure> {
+fn check_version(path: &Path, root: &Node, code: Code) -> Result<(), Failure> {
     let version = match root.get("version") {
         None => {
             return Err(Failure::new(
-                Code::TaskfileVersion,
+                code,
                 format!(
                     "{}: no `version:`; go-task files say `version: '3'`",
                     path.display()
@@ -278,7 +335,7 @@ fn check_version(path: &Path, root: &Node) -> Result<(), Failure> {
     let major = version.split('.').next().unwrap_or("");
     if major != "3" {
         return Err(Failure::new(
-            Code::TaskfileVersion,
+            code,
             format!(
                 "{}: version {version:?} is not supported: hoist runs go-task version 3 files",
                 path.display()
@@ -293,7 +350,6 @@ fn add_tasks(
     file: &mut Taskfile,
     node: &Node,
     origin: &Arc<Origin>,
-    order: &mut usize,
     excludes: &[String],
     depth: usize,
 ) -> Result<(), Failure> {
@@ -307,8 +363,7 @@ fn add_tasks(
                 continue;
             }
             let name = format!("{}{local}", origin.namespace);
-            let task = task(path, &name, body, origin, *order)?;
-            *order += 1;
+            let task = task(path, &name, body, origin)?;
             if file.tasks.contains_key(&name) {
                 return Err(Failure::new(
                     Code::TaskNameConflict,
@@ -331,7 +386,7 @@ fn add_tasks(
         return Err(decode(path, "includes nest more than 20 deep (a cycle?)"));
     }
     for (namespace, spec) in includes {
-        include(file, origin, namespace, spec, order, depth)?;
+        include(file, origin, namespace, spec, depth)?;
     }
     Ok(())
 }
@@ -341,7 +396,6 @@ fn include(
     origin: &Arc<Origin>,
     namespace: &str,
     spec: &Node,
-    order: &mut usize,
     depth: usize,
 ) -> Result<(), Failure> {
     let path = &origin.path;
@@ -365,7 +419,7 @@ fn include(
     };
     if target.contains("://") {
         return Err(Failure::new(
-            Code::TaskfileFetch,
+            if target.starts_with("http://") { Code::TaskfileInsecure } else { Code::TaskfileFetch },
             format!(
                 "include {namespace:?} is remote ({target}): hoist runs only local Taskfiles; download it and include the file"
             ),
@@ -401,12 +455,13 @@ fn include(
             ),
         ));
     }
+    let included = clean(&included);
     let node = read_node(&included)?;
-    check_version(&included, &node)?;
+    check_version(&included, &node, Code::General)?;
     let flatten = get("flatten").is_some_and(Node::truthy);
     let internal = get("internal").is_some_and(Node::truthy);
     let run_dir = match get("dir").and_then(Node::scalar_text) {
-        Some(d) => Some(base.join(d)),
+        Some(d) => Some(clean(&base.join(d))),
         None => origin.run_dir.clone(),
     };
     let namespace_prefix = if flatten {
@@ -426,7 +481,7 @@ fn include(
     let excludes = strings(path, get("excludes"))?;
     let aliases = strings(path, get("aliases"))?;
     let first = file.tasks.len();
-    add_tasks(file, &node, &child, order, &excludes, depth + 1)?;
+    add_tasks(file, &node, &child, &excludes, depth + 1)?;
     // The include's aliases name its tasks too (`l:hello` for `lib:hello`),
     // and an include's env joins the root's.
     let new: Vec<String> = file.tasks.keys().skip(first).cloned().collect();
@@ -462,13 +517,7 @@ fn include(
     Ok(())
 }
 
-fn task(
-    path: &Path,
-    name: &str,
-    body: &Node,
-    origin: &Arc<Origin>,
-    order: usize,
-) -> Result<Task, Failure> {
+fn task(path: &Path, name: &str, body: &Node, origin: &Arc<Origin>) -> Result<Task, Failure> {
     let mut task = Task {
         name: name.to_owned(),
         desc: String::new(),
@@ -499,7 +548,6 @@ fn task(
         condition: None,
         prompt: Vec::new(),
         origin: origin.clone(),
-        order,
     };
     let here = |what: &str| format!("task {name:?}: {what}");
     let m = match body {
@@ -577,7 +625,7 @@ fn task(
             "prefix" => task.prefix = value.scalar_text(),
             "ignore_error" => task.ignore_error = value.truthy(),
             "run" => task.run = run_policy(path, Some(value))?,
-            "platforms" => task.platforms = strings(path, Some(value))?,
+            "platforms" => task.platforms = platforms(path, name, value)?,
             "set" => task.set = strings(path, Some(value))?,
             "shopt" => task.shopt = strings(path, Some(value))?,
             "label" => task.label = value.scalar_text(),
@@ -631,6 +679,15 @@ fn cmd(path: &Path, task: &str, node: &Node) -> Result<Cmd, Failure> {
         out.action = call_action(path, task, m)?;
     } else if let Some(c) = m.get("cmd") {
         out.action = Action::Shell(c.scalar_text().unwrap_or_default());
+    } else if !m.contains_key("for") {
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        return Err(decode(
+            path,
+            format!(
+                "task {task:?}: a command mapping needs `cmd:`, `task:` or `defer:` (it has {}); quote a command that contains \": \"",
+                keys.join(", ")
+            ),
+        ));
     }
     out.silent = m.get("silent").is_some_and(Node::truthy);
     out.ignore_error = m.get("ignore_error").is_some_and(Node::truthy);
@@ -638,7 +695,10 @@ fn cmd(path: &Path, task: &str, node: &Node) -> Result<Cmd, Failure> {
         Some(f) => Some(looping(path, task, f)?),
         None => None,
     };
-    out.platforms = strings(path, m.get("platforms"))?;
+    out.platforms = match m.get("platforms") {
+        Some(p) => platforms(path, task, p)?,
+        None => Vec::new(),
+    };
     out.condition = m.get("if").and_then(Node::scalar_text);
     out.set = strings(path, m.get("set"))?;
     out.shopt = strings(path, m.get("shopt"))?;
@@ -886,4 +946,69 @@ pub(crate) fn parse_output(name: &str) -> Option<OutputStyle> {
         "group" => Some(OutputStyle::Group),
         _ => None,
     }
+}
+
+const GO_OS: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
+];
+const GO_ARCH: &[&str] = &[
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "arm64",
+    "arm64be",
+    "armbe",
+    "loong64",
+    "mips",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "mipsle",
+    "ppc",
+    "ppc64",
+    "ppc64le",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
+];
+
+/// `platforms:` entries: an OS, an architecture, or `os/arch`, as Go names them.
+fn platforms(path: &Path, task: &str, node: &Node) -> Result<Vec<String>, Failure> {
+    let list = strings(path, Some(node))?;
+    for p in &list {
+        let valid = match p.split_once('/') {
+            Some((os, arch)) => GO_OS.contains(&os) && GO_ARCH.contains(&arch),
+            None => GO_OS.contains(&p.as_str()) || GO_ARCH.contains(&p.as_str()),
+        };
+        if !valid {
+            return Err(decode(
+                path,
+                format!("task {task:?}: unknown platform {p:?} (use Go's names: linux, darwin, windows, amd64, arm64, linux/amd64, ...)"),
+            ));
+        }
+    }
+    Ok(list)
 }

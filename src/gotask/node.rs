@@ -40,13 +40,6 @@ impl Node {
         self.as_map().and_then(|m| m.get(key))
     }
 
-    pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
-            Node::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             Node::Null => "null",
@@ -113,7 +106,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Int(v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-        Ok(i64::try_from(v).map_or(Node::Float(v as f64), Node::Int))
+        // Beyond i64 Go keeps a uint64; its digits print the same.
+        Ok(i64::try_from(v).map_or_else(|_| Node::Str(v.to_string()), Node::Int))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
         Ok(Node::Float(v))

@@ -29,14 +29,28 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
         println!("hoist {} (go-task mode)", env!("CARGO_PKG_VERSION"));
         return Ok(());
     }
-    let file = model::load(&path)?;
+    let file = model::load(&path).map_err(|f| match f.code {
+        // With --insecure go-task tries the download (and fails here, offline).
+        Code::TaskfileInsecure if args.insecure => Failure {
+            code: Code::TaskfileFetch,
+            ..f
+        },
+        _ => f,
+    })?;
     let flags = Flags {
         force: args.force,
         silent: args.silent,
         verbose: args.verbose,
         yes: args.yes,
     };
-    let compiler = Compiler::new(file, args.vars.clone(), args.cli_args.clone(), cwd, flags);
+    let compiler = Compiler::new(
+        file,
+        args.vars.clone(),
+        args.cli_args.clone(),
+        cwd,
+        flags,
+        args.exe.clone(),
+    );
     if args.list || args.list_all {
         return listing::list(&compiler, &args);
     }
@@ -46,7 +60,7 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
         args.tasks.clone()
     };
     for name in &tasks {
-        match compiler.file.find(name) {
+        match compiler.file.resolve(name).map(|(t, _)| t) {
             None => return Err(not_found(&compiler, name, &args)),
             Some(task) if task.internal => {
                 return Err(Failure::new(
@@ -63,7 +77,7 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
     let style = match &args.output {
         Some(name) => model::parse_output(name).ok_or_else(|| {
             Failure::new(
-                Code::Usage,
+                Code::General,
                 format!("--output {name}: use interleaved, prefixed or group"),
             )
         })?,
@@ -104,7 +118,7 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
         let results: Vec<Result<(), Failure>> = std::thread::scope(|s| {
             let handles: Vec<_> = tasks
                 .iter()
-                .map(|name| s.spawn(|| executor.run_task(name, &[], None)))
+                .map(|name| s.spawn(|| executor.run_task(name, &[], None, false)))
                 .collect();
             handles
                 .into_iter()
@@ -114,13 +128,31 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
         return results.into_iter().collect();
     }
     for name in &tasks {
-        executor.run_task(name, &[], None)?;
+        executor.run_task(name, &[], None, false)?;
     }
     Ok(())
 }
 
 fn locate(args: &Args, base: &Path) -> Result<PathBuf, Failure> {
+    if !base.is_dir() {
+        return Err(Failure::new(
+            Code::TaskfileNotFound,
+            format!("--dir {}: no such directory", base.display()),
+        ));
+    }
     if let Some(taskfile) = &args.taskfile {
+        let text = taskfile.to_string_lossy();
+        if text.contains("://") {
+            let code = if text.starts_with("http://") {
+                Code::TaskfileInsecure
+            } else {
+                Code::TaskfileFetch
+            };
+            return Err(Failure::new(
+                code,
+                format!("--taskfile {text}: hoist runs only local Taskfiles; download it and pass its path"),
+            ));
+        }
         let path = base.join(taskfile);
         if path.is_dir() {
             return model::file_in(&path).ok_or_else(|| {
@@ -209,10 +241,8 @@ impl Executor {
         self.compiler.flags.silent || task.silent || self.compiler.file.silent
     }
 
-    fn log(&self, task: &Task, label: &str, line: &str) {
-        if !self.silent(task) || self.dry {
-            eprintln!("hoist: [{label}] {line}");
-        }
+    fn log(label: &str, line: &str) {
+        eprintln!("hoist: [{label}] {line}");
     }
 
     fn run_task(
@@ -220,8 +250,14 @@ impl Executor {
         name: &str,
         call_vars: &[(String, Value)],
         caller: Option<&Task>,
+        quiet: bool,
     ) -> Result<(), Failure> {
-        let Some(task) = self.compiler.file.find(name).cloned() else {
+        let Some((task, matched)) = self
+            .compiler
+            .file
+            .resolve(name)
+            .map(|(t, m)| (t.clone(), m))
+        else {
             return Err(Failure::new(
                 Code::TaskNotFound,
                 format!(
@@ -248,6 +284,19 @@ impl Executor {
             }
         }
         let alias = (name != task.name).then_some(name);
+        let with_match;
+        let call_vars = match matched {
+            Some(m) => {
+                with_match = std::iter::once((
+                    "MATCH".to_owned(),
+                    Value::List(m.into_iter().map(Value::String).collect()),
+                ))
+                .chain(call_vars.iter().cloned())
+                .collect::<Vec<_>>();
+                &with_match[..]
+            }
+            None => call_vars,
+        };
         let policy = task.run.unwrap_or(self.compiler.file.run);
         let key = match policy {
             RunPolicy::Always => None,
@@ -255,7 +304,7 @@ impl Executor {
             RunPolicy::WhenChanged => Some(format!("{}\u{0}{call_vars:?}", task.name)),
         };
         match key {
-            None => self.run_instance(&task, alias, call_vars),
+            None => self.run_instance(&task, alias, call_vars, quiet),
             Some(key) => {
                 let cell = self
                     .runs
@@ -264,7 +313,7 @@ impl Executor {
                     .entry(key)
                     .or_default()
                     .clone();
-                cell.get_or_init(|| self.run_instance(&task, alias, call_vars))
+                cell.get_or_init(|| self.run_instance(&task, alias, call_vars, quiet))
                     .clone()
             }
         }
@@ -275,8 +324,13 @@ impl Executor {
         task: &Arc<Task>,
         alias: Option<&str>,
         call_vars: &[(String, Value)],
+        quiet: bool,
     ) -> Result<(), Failure> {
-        let scope = self.compiler.scope(task, alias, call_vars)?;
+        let quiet = quiet || self.silent(task);
+        let mut scope = self.compiler.scope(task, alias, call_vars)?;
+        if !task.sources.is_empty() {
+            self.source_vars(task, &mut scope)?;
+        }
         if !platform_matches(&task.platforms) {
             return Ok(());
         }
@@ -314,7 +368,7 @@ impl Executor {
         if !self.compiler.flags.force {
             if let Some(fresh) = self.up_to_date(task, &scope)? {
                 if fresh.is_none() {
-                    if !self.silent(task) || self.compiler.flags.verbose {
+                    if !quiet || self.compiler.flags.verbose {
                         eprintln!("hoist: task \"{}\" is up to date", task.name);
                     }
                     return Ok(());
@@ -328,7 +382,7 @@ impl Executor {
                 deferred.push(cmd);
                 continue;
             }
-            if let Err(failure) = self.run_cmd(task, &label, cmd, data, &scope) {
+            if let Err(failure) = self.run_cmd(task, &label, cmd, data, &scope, quiet) {
                 result = Err(failure);
                 break;
             }
@@ -346,7 +400,7 @@ impl Executor {
                 ignore_error: true,
                 ..cmd.clone()
             };
-            let _ = self.run_cmd(task, &label, &cmd, &data, &scope);
+            let _ = self.run_cmd(task, &label, &cmd, &data, &scope, quiet);
         }
         if result.is_ok() && !self.dry && !task.sources.is_empty() {
             self.record_sources(task, &scope);
@@ -402,7 +456,7 @@ impl Executor {
     }
 
     fn run_deps(&self, task: &Arc<Task>, scope: &Scope) -> Result<(), Failure> {
-        let mut calls: Vec<(String, Vec<(String, Value)>)> = Vec::new();
+        let mut calls: Vec<(String, Vec<(String, Value)>, bool)> = Vec::new();
         for dep in &task.deps {
             let name = render(&dep.task, &scope.data)?;
             let name = resolve_name(&self.compiler, task, &name);
@@ -411,7 +465,7 @@ impl Executor {
                 for (k, def) in &dep.vars {
                     vars.push((k.clone(), self.compiler.eval(def, &data, &scope.dir)?));
                 }
-                calls.push((name.clone(), vars));
+                calls.push((name.clone(), vars, dep.silent));
             }
         }
         if calls.is_empty() {
@@ -420,7 +474,9 @@ impl Executor {
         let results: Vec<Result<(), Failure>> = std::thread::scope(|s| {
             let handles: Vec<_> = calls
                 .iter()
-                .map(|(name, vars)| s.spawn(|| self.run_task(name, vars, Some(task))))
+                .map(|(name, vars, quiet)| {
+                    s.spawn(|| self.run_task(name, vars, Some(task), *quiet))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -458,7 +514,18 @@ impl Executor {
             For::Var { name, split } => match scope.data.get(name) {
                 None | Some(Value::Nil) => Vec::new(),
                 Some(Value::List(items)) => items.clone(),
-                Some(Value::Map(m)) => m.keys().map(|k| Value::String(k.clone())).collect(),
+                Some(Value::Map(m)) => {
+                    let name = looping.as_name.clone().unwrap_or_else(|| "ITEM".to_owned());
+                    return Ok(m
+                        .iter()
+                        .map(|(k, v)| {
+                            let mut data = scope.data.clone();
+                            data.insert("KEY".into(), Value::String(k.clone()));
+                            data.insert(name.clone(), v.clone());
+                            data
+                        })
+                        .collect());
+                }
                 Some(other) => {
                     let text = text_of(other);
                     match split {
@@ -543,6 +610,7 @@ impl Executor {
         cmd: &Cmd,
         data: &Data,
         scope: &Scope,
+        quiet: bool,
     ) -> Result<(), Failure> {
         if !platform_matches(&cmd.platforms) {
             return Ok(());
@@ -561,7 +629,7 @@ impl Executor {
                 for (k, def) in vars {
                     values.push((k.clone(), self.compiler.eval(def, data, &scope.dir)?));
                 }
-                match self.run_task(&name, &values, Some(task)) {
+                match self.run_task(&name, &values, Some(task), cmd.silent) {
                     Err(f) if cmd.ignore_error || task.ignore_error => {
                         eprintln!("hoist: {f} (ignored)");
                         Ok(())
@@ -575,13 +643,13 @@ impl Executor {
                 } else {
                     text.clone()
                 };
-                if !(cmd.silent || self.silent(task)) || self.dry {
-                    self.log(task, label, &text);
+                if !(cmd.silent || quiet) || self.dry {
+                    Self::log(label, &text);
                 }
                 if self.dry {
                     return Ok(());
                 }
-                let status = self.shell(task, label, &text, cmd, scope, data)?;
+                let status = self.shell(task, &text, cmd, scope, data)?;
                 if status.success() {
                     return Ok(());
                 }
@@ -630,21 +698,23 @@ impl Executor {
     fn shell(
         &self,
         task: &Task,
-        label: &str,
         text: &str,
         cmd: &Cmd,
         scope: &Scope,
         data: &Data,
     ) -> Result<std::process::ExitStatus, Failure> {
         if !scope.dir.is_dir() {
-            return Err(Failure::new(
-                Code::TaskRun,
-                format!(
-                    "task \"{}\": its directory {} does not exist",
-                    task.name,
-                    scope.dir.display()
-                ),
-            ));
+            // go-task creates a task's missing `dir:`.
+            std::fs::create_dir_all(&scope.dir).map_err(|e| {
+                Failure::new(
+                    Code::TaskRun,
+                    format!(
+                        "task \"{}\": cannot create its directory {}: {e}",
+                        task.name,
+                        scope.dir.display()
+                    ),
+                )
+            })?;
         }
         let mut command = self.command(task, text, Some(cmd), scope);
         let spawn_error = |e: std::io::Error| {
@@ -660,7 +730,7 @@ impl Executor {
             OutputStyle::Prefixed => {
                 let prefix = match &task.prefix {
                     Some(p) => render(p, data)?,
-                    None => label.to_owned(),
+                    None => task.name.clone(),
                 };
                 let mut child = command
                     .stdout(Stdio::piped())
@@ -680,7 +750,8 @@ impl Executor {
                     .stdin(Stdio::inherit())
                     .output()
                     .map_err(spawn_error)?;
-                if self.marks.error_only && output.status.success() {
+                let quiet = output.stdout.is_empty() && output.stderr.is_empty();
+                if quiet || (self.marks.error_only && output.status.success()) {
                     return Ok(output.status);
                 }
                 let _held = self.out.lock().expect("output lock");
@@ -831,6 +902,44 @@ impl Executor {
         }
     }
 
+    /// `CHECKSUM` (checksum method) or `TIMESTAMP` (timestamp method): what
+    /// the sources are now, for the task's templates.
+    fn source_vars(&self, task: &Task, scope: &mut Scope) -> Result<(), Failure> {
+        let sources = self.globs(&task.sources, &scope.data)?;
+        let error =
+            |e: crate::fingerprint::FingerprintError| Failure::new(Code::TaskRun, e.to_string());
+        match self.method(task).as_str() {
+            "timestamp" => {
+                let (_, newest) =
+                    crate::fingerprint::matching(&scope.dir, &sources).map_err(error)?;
+                if let Some(newest) = newest {
+                    let d = newest
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    scope.data.insert(
+                        "TIMESTAMP".into(),
+                        Value::Time(crate::gotmpl::Time::utc(
+                            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                            d.subsec_nanos(),
+                        )),
+                    );
+                }
+            }
+            "none" => {}
+            _ => {
+                let generates = self.globs(&task.generates, &scope.data)?;
+                let state = self.compiler.file.dir.join(".hoist");
+                let (_, fingerprint) =
+                    crate::fingerprint::check(&state, &task.name, &scope.dir, &sources, &generates)
+                        .map_err(error)?;
+                scope
+                    .data
+                    .insert("CHECKSUM".into(), Value::String(fingerprint));
+            }
+        }
+        Ok(())
+    }
+
     fn state_file(&self, task: &Task, kind: &str) -> PathBuf {
         let safe: String = task
             .name
@@ -878,7 +987,12 @@ impl Executor {
     /// `--status`: exits non-zero when a task is not up to date.
     fn report_status(&self, tasks: &[String]) -> Result<(), Failure> {
         for name in tasks {
-            let task = self.compiler.file.find(name).cloned().expect("checked");
+            let task = self
+                .compiler
+                .file
+                .resolve(name)
+                .map(|(t, _)| t.clone())
+                .expect("checked");
             let scope = self.compiler.scope(&task, None, &[])?;
             match self.up_to_date(&task, &scope)? {
                 Some(None) => {}

@@ -24,6 +24,8 @@ pub(crate) struct Compiler {
     pub cli_args: Vec<String>,
     pub user_dir: PathBuf,
     pub flags: Flags,
+    /// How hoist was called (TASK_EXE).
+    pub exe: String,
     dotenv: Mutex<Option<Vec<(String, String)>>>,
     sh_cache: Mutex<HashMap<(String, PathBuf), Result<String, Failure>>>,
 }
@@ -89,6 +91,7 @@ impl Compiler {
         cli_args: Vec<String>,
         user_dir: PathBuf,
         flags: Flags,
+        exe: String,
     ) -> Compiler {
         Compiler {
             file,
@@ -96,6 +99,7 @@ impl Compiler {
             cli_args,
             user_dir,
             flags,
+            exe,
             dotenv: Mutex::new(None),
             sh_cache: Mutex::new(HashMap::new()),
         }
@@ -186,24 +190,33 @@ impl Compiler {
             .collect()
     }
 
+    /// The root dotenv files' variables; their paths are rendered with the
+    /// Taskfile's own `env:` and `vars:` (not the command line's).
     fn dotenv(&self, data: &Data) -> Result<Vec<(String, String)>, Failure> {
-        let mut cached = self.dotenv.lock().expect("dotenv");
-        if let Some(done) = &*cached {
+        if let Some(done) = &*self.dotenv.lock().expect("dotenv") {
             return Ok(done.clone());
         }
         let mut out: Vec<(String, String)> = Vec::new();
-        for file in &self.file.dotenv {
-            let path = self.file.dir.join(render(file, data)?);
-            read_dotenv(&path, &mut out)?;
+        if !self.file.dotenv.is_empty() {
+            let mut data = data.clone();
+            let dir = self.file.dir.clone();
+            for (name, def) in self.file.env.iter().chain(&self.file.vars) {
+                let value = self.eval(def, &data, &dir)?;
+                data.insert(name.clone(), value);
+            }
+            for file in &self.file.dotenv {
+                let path = self.file.dir.join(render(file, &data)?);
+                read_dotenv(&path, &mut out)?;
+            }
         }
-        *cached = Some(out.clone());
+        *self.dotenv.lock().expect("dotenv") = Some(out.clone());
         Ok(out)
     }
 
     fn special(&self, data: &mut Data, task: Option<&Task>, alias: Option<&str>) {
         let root = self.file.dir.to_string_lossy().into_owned();
         let s = |v: &str| Value::String(v.to_owned());
-        data.insert("TASK_EXE".into(), s("hoist"));
+        data.insert("TASK_EXE".into(), s(&self.exe));
         data.insert("ROOT_TASKFILE".into(), s(&self.file.path.to_string_lossy()));
         data.insert("ROOT_DIR".into(), s(&root));
         data.insert(
@@ -344,6 +357,16 @@ impl Compiler {
         for (name, def) in &task.vars {
             let value = self.eval(def, &data, &dir)?;
             data.insert(name.clone(), value);
+        }
+        // The shell's `env:` values see every variable (templates of the
+        // Taskfile's `env:` may use its `vars:`).
+        for (name, def) in &self.file.env {
+            if let VarDef::Static(_) = def {
+                let value = text_of(&self.eval(def, &data, &dir)?);
+                if let Some(slot) = env.iter_mut().find(|(k, _)| k == name) {
+                    slot.1 = value;
+                }
+            }
         }
         if !task.dotenv.is_empty() {
             let mut extra = Vec::new();
