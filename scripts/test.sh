@@ -12,9 +12,7 @@ export HOIST_DOCKER_TESTS=1
 export PROPTEST_CASES=${PROPTEST_CASES:-64}
 cargo test --all-targets 2>&1
 # The tests that need the engine and registries are ignored in a plain `cargo test`
-# (so they never pass without them); here the services are up: run them. (The
-# go-task compatibility run, compat::hoist_matches_go_task, stays ignored until
-# that mode exists.)
+# (so they never pass without them); here the services are up: run them.
 cargo test --test integration -- --ignored images:: hardening_io:: 2>&1
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -7,8 +7,8 @@
 //! - `recordings_match_go_task`: when go-task 3.54 is installed, it still
 //!   gives what was recorded, so the recordings cannot rot (skipped, with a
 //!   line saying so, when it is not).
-//! - `hoist_matches_go_task` (ignored until hoist runs Taskfiles): hoist gives
-//!   the same stdout and status; prints a pass table per feature.
+//! - `hoist_matches_go_task`: hoist gives the same stdout and status, but
+//!   for the deliberate differences it lists; prints a pass table per feature.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -535,13 +535,43 @@ fn run_hoist_over_cases() -> (Vec<Outcome>, String) {
     (outcomes, table)
 }
 
+/// Where hoist differs from go-task on purpose: (case, run number, why).
+const DELIBERATE_DIFFERENCES: &[(&str, usize, &str)] = &[
+    (
+        "cli/unknown-flag",
+        2,
+        "`--version` says hoist's version, not go-task's",
+    ),
+    (
+        "special_vars/task-name",
+        1,
+        "TASK_EXE is how hoist was called, so `{{.TASK_EXE}} other` runs hoist again",
+    ),
+];
+
 #[test]
-#[ignore = "go-task compatibility mode is not implemented yet"]
 fn hoist_matches_go_task() {
-    let (outcomes, table) = run_hoist_over_cases();
+    let (mut outcomes, table) = run_hoist_over_cases();
     say(&format!(
         "hoist against go-task 3.54, per feature:\n{table}"
     ));
+    let mut unexplained_passes = Vec::new();
+    for (id, run, why) in DELIBERATE_DIFFERENCES {
+        let outcome = outcomes
+            .iter_mut()
+            .find(|o| o.id == *id)
+            .unwrap_or_else(|| panic!("DELIBERATE_DIFFERENCES names a missing case {id}"));
+        let marker = format!("run {run} (");
+        let before = outcome.failures.len();
+        outcome.failures.retain(|f| !f.starts_with(&marker));
+        if outcome.failures.len() == before {
+            unexplained_passes.push(format!("{id} run {run} ({why})"));
+        }
+    }
     let report = failure_report(&outcomes);
     assert!(report.is_empty(), "hoist differs from go-task:\n{report}");
+    assert!(
+        unexplained_passes.is_empty(),
+        "listed as deliberate differences but now the same as go-task (drop them from the list): {unexplained_passes:?}"
+    );
 }

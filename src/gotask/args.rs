@@ -1,6 +1,6 @@
 //! go-task's command line: its flags (with pflag's spellings: `-t FILE`,
 //! `-tFILE`, `--taskfile=FILE`, `-sx`), task names, `NAME=value` variables,
-//! and what follows `--` (CLI_ARGS).
+//! and what follows `--` (`CLI_ARGS`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ pub(crate) struct Args {
     pub tasks: Vec<String>,
     pub vars: Vec<(String, String)>,
     pub cli_args: Vec<String>,
-    /// How hoist was called (go-task's TASK_EXE).
+    /// How hoist was called (go-task's `TASK_EXE`).
     pub exe: String,
 }
 
@@ -71,15 +71,14 @@ impl Args {
                     None => (long, None),
                 };
                 if VALUED.iter().any(|(n, _)| *n == name) {
-                    let value = match inline {
-                        Some(v) => v,
-                        None => {
-                            let v = raw
-                                .get(i)
-                                .ok_or_else(|| format!("flag needs an argument: --{name}"))?;
-                            i += 1;
-                            v.to_string_lossy().into_owned()
-                        }
+                    let value = if let Some(v) = inline {
+                        v
+                    } else {
+                        let v = raw
+                            .get(i)
+                            .ok_or_else(|| format!("flag needs an argument: --{name}"))?;
+                        i += 1;
+                        v.to_string_lossy().into_owned()
                     };
                     args.set_value(name, value);
                 } else {
@@ -98,14 +97,14 @@ impl Args {
                     k += 1;
                     if let Some((name, _)) = VALUED.iter().find(|(_, s)| *s == Some(c)) {
                         let rest: String = chars[k..].iter().collect();
-                        let value = if !rest.is_empty() {
-                            rest.strip_prefix('=').unwrap_or(&rest).to_owned()
-                        } else {
+                        let value = if rest.is_empty() {
                             let v = raw
                                 .get(i)
                                 .ok_or_else(|| format!("flag needs an argument: -{c}"))?;
                             i += 1;
                             v.to_string_lossy().into_owned()
+                        } else {
+                            rest.strip_prefix('=').unwrap_or(&rest).to_owned()
                         };
                         args.set_value(name, value);
                         break;

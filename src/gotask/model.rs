@@ -428,33 +428,9 @@ fn include(
     let get = |key: &str| fields.and_then(|f| f.get(key));
     let optional = get("optional").is_some_and(Node::truthy);
     let base = &origin.dir;
-    let mut included = base.join(&target);
-    if included.is_dir() {
-        match file_in(&included) {
-            Some(p) => included = p,
-            None if optional => return Ok(()),
-            None => {
-                return Err(Failure::new(
-                    Code::TaskfileNotFound,
-                    format!(
-                        "include {namespace:?}: no Taskfile in {}",
-                        included.display()
-                    ),
-                ))
-            }
-        }
-    } else if !included.is_file() {
-        if optional {
-            return Ok(());
-        }
-        return Err(Failure::new(
-            Code::TaskfileNotFound,
-            format!(
-                "include {namespace:?}: {} does not exist (add `optional: true` if it may be missing)",
-                included.display()
-            ),
-        ));
-    }
+    let Some(included) = include_file(base, namespace, &target, optional)? else {
+        return Ok(());
+    };
     let included = clean(&included);
     let node = read_node(&included)?;
     check_version(&included, &node, Code::General)?;
@@ -517,6 +493,43 @@ fn include(
     Ok(())
 }
 
+/// The file an include names (a directory means its Taskfile); `None` when
+/// it is missing and `optional`.
+fn include_file(
+    base: &Path,
+    namespace: &str,
+    target: &str,
+    optional: bool,
+) -> Result<Option<PathBuf>, Failure> {
+    let included = base.join(target);
+    if included.is_dir() {
+        return match file_in(&included) {
+            Some(p) => Ok(Some(p)),
+            None if optional => Ok(None),
+            None => Err(Failure::new(
+                Code::TaskfileNotFound,
+                format!(
+                    "include {namespace:?}: no Taskfile in {}",
+                    included.display()
+                ),
+            )),
+        };
+    }
+    if !included.is_file() {
+        if optional {
+            return Ok(None);
+        }
+        return Err(Failure::new(
+            Code::TaskfileNotFound,
+            format!(
+                "include {namespace:?}: {} does not exist (add `optional: true` if it may be missing)",
+                included.display()
+            ),
+        ));
+    }
+    Ok(Some(included))
+}
+
 fn task(path: &Path, name: &str, body: &Node, origin: &Arc<Origin>) -> Result<Task, Failure> {
     let mut task = Task {
         name: name.to_owned(),
@@ -571,71 +584,85 @@ fn task(path: &Path, name: &str, body: &Node, origin: &Arc<Origin>) -> Result<Ta
         }
     };
     for (key, value) in m {
-        match key.as_str() {
-            "desc" => task.desc = value.scalar_text().unwrap_or_default(),
-            "summary" => task.summary = value.scalar_text().unwrap_or_default(),
-            "aliases" => {
-                task.aliases = strings(path, Some(value))?
-                    .into_iter()
-                    .map(|a| format!("{}{a}", origin.namespace))
-                    .collect();
-            }
-            "cmds" => match value {
-                Node::List(items) => {
-                    for item in items {
-                        task.cmds.push(cmd(path, name, item)?);
-                    }
-                }
-                Node::Null => {}
-                other => {
-                    return Err(decode(
-                        path,
-                        here(&format!("`cmds:` must be a list, not a {}", other.kind())),
-                    ))
-                }
-            },
-            "cmd" => task.cmds.push(cmd(path, name, value)?),
-            "deps" => match value {
-                Node::List(items) => {
-                    for item in items {
-                        task.deps.push(dep(path, name, item)?);
-                    }
-                }
-                Node::Null => {}
-                other => {
-                    return Err(decode(
-                        path,
-                        here(&format!("`deps:` must be a list, not a {}", other.kind())),
-                    ))
-                }
-            },
-            "vars" => task.vars = vars(path, Some(value))?,
-            "env" => task.env = vars(path, Some(value))?,
-            "dotenv" => task.dotenv = strings(path, Some(value))?,
-            "dir" => task.dir = value.scalar_text().filter(|d| !d.is_empty()),
-            "sources" => task.sources = globs(path, value)?,
-            "generates" => task.generates = globs(path, value)?,
-            "status" => task.status = strings(path, Some(value))?,
-            "preconditions" => task.preconditions = preconditions(path, value)?,
-            "requires" => task.requires = requires(path, value)?,
-            "silent" => task.silent = value.truthy(),
-            "interactive" => task.interactive = value.truthy(),
-            "internal" => task.internal = value.truthy(),
-            "method" => task.method = value.scalar_text(),
-            "prefix" => task.prefix = value.scalar_text(),
-            "ignore_error" => task.ignore_error = value.truthy(),
-            "run" => task.run = run_policy(path, Some(value))?,
-            "platforms" => task.platforms = platforms(path, name, value)?,
-            "set" => task.set = strings(path, Some(value))?,
-            "shopt" => task.shopt = strings(path, Some(value))?,
-            "label" => task.label = value.scalar_text(),
-            "if" => task.condition = value.scalar_text(),
-            "prompt" => task.prompt = strings(path, Some(value))?,
-            // go-task ignores keys it does not know (watch, failfast, ...).
-            _ => {}
-        }
+        set_field(&mut task, path, name, origin, key, value)?;
     }
     Ok(task)
+}
+
+/// One key of a task's mapping.
+fn set_field(
+    task: &mut Task,
+    path: &Path,
+    name: &str,
+    origin: &Origin,
+    key: &str,
+    value: &Node,
+) -> Result<(), Failure> {
+    let here = |what: &str| format!("task {name:?}: {what}");
+    match key {
+        "desc" => task.desc = value.scalar_text().unwrap_or_default(),
+        "summary" => task.summary = value.scalar_text().unwrap_or_default(),
+        "aliases" => {
+            task.aliases = strings(path, Some(value))?
+                .into_iter()
+                .map(|a| format!("{}{a}", origin.namespace))
+                .collect();
+        }
+        "cmds" => match value {
+            Node::List(items) => {
+                for item in items {
+                    task.cmds.push(cmd(path, name, item)?);
+                }
+            }
+            Node::Null => {}
+            other => {
+                return Err(decode(
+                    path,
+                    here(&format!("`cmds:` must be a list, not a {}", other.kind())),
+                ))
+            }
+        },
+        "cmd" => task.cmds.push(cmd(path, name, value)?),
+        "deps" => match value {
+            Node::List(items) => {
+                for item in items {
+                    task.deps.push(dep(path, name, item)?);
+                }
+            }
+            Node::Null => {}
+            other => {
+                return Err(decode(
+                    path,
+                    here(&format!("`deps:` must be a list, not a {}", other.kind())),
+                ))
+            }
+        },
+        "vars" => task.vars = vars(path, Some(value))?,
+        "env" => task.env = vars(path, Some(value))?,
+        "dotenv" => task.dotenv = strings(path, Some(value))?,
+        "dir" => task.dir = value.scalar_text().filter(|d| !d.is_empty()),
+        "sources" => task.sources = globs(path, value)?,
+        "generates" => task.generates = globs(path, value)?,
+        "status" => task.status = strings(path, Some(value))?,
+        "preconditions" => task.preconditions = preconditions(path, value)?,
+        "requires" => task.requires = requires(path, value)?,
+        "silent" => task.silent = value.truthy(),
+        "interactive" => task.interactive = value.truthy(),
+        "internal" => task.internal = value.truthy(),
+        "method" => task.method = value.scalar_text(),
+        "prefix" => task.prefix = value.scalar_text(),
+        "ignore_error" => task.ignore_error = value.truthy(),
+        "run" => task.run = run_policy(path, Some(value))?,
+        "platforms" => task.platforms = platforms(path, name, value)?,
+        "set" => task.set = strings(path, Some(value))?,
+        "shopt" => task.shopt = strings(path, Some(value))?,
+        "label" => task.label = value.scalar_text(),
+        "if" => task.condition = value.scalar_text(),
+        "prompt" => task.prompt = strings(path, Some(value))?,
+        // go-task ignores keys it does not know (watch, failfast, ...).
+        _ => {}
+    }
+    Ok(())
 }
 
 fn shell_cmd(text: String) -> Cmd {

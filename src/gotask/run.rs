@@ -59,21 +59,45 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
     } else {
         args.tasks.clone()
     };
-    for name in &tasks {
-        match compiler.file.resolve(name).map(|(t, _)| t) {
-            None => return Err(not_found(&compiler, name, &args)),
-            Some(task) if task.internal => {
-                return Err(Failure::new(
-                    Code::TaskInternal,
-                    format!("task \"{name}\" is internal: it can be called by other tasks, not from the command line"),
-                ))
-            }
-            Some(_) => {}
-        }
-    }
+    check_requested(&compiler, &tasks, &args)?;
     if args.summary {
         return listing::summary(&compiler, &tasks);
     }
+    let (style, marks) = output_settings(&args, &compiler)?;
+    let executor = Executor {
+        compiler,
+        dry: args.dry,
+        style,
+        marks,
+        runs: Mutex::new(HashMap::new()),
+        calls: Mutex::new(HashMap::new()),
+        out: Mutex::new(()),
+    };
+    if args.status {
+        return executor.report_status(&tasks);
+    }
+    if args.parallel {
+        let results: Vec<Outcome> = std::thread::scope(|s| {
+            let handles: Vec<_> = tasks
+                .iter()
+                .map(|name| s.spawn(|| executor.run_task(name, &[], None, false)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("task thread"))
+                .collect()
+        });
+        return results.into_iter().collect();
+    }
+    for name in &tasks {
+        executor.run_task(name, &[], None, false)?;
+    }
+    Ok(())
+}
+
+/// The output style and group marks: `--output` and its flags, else the
+/// Taskfile's `output:`.
+fn output_settings(args: &Args, compiler: &Compiler) -> Result<(OutputStyle, GroupMarks), Failure> {
     let style = match &args.output {
         Some(name) => model::parse_output(name).ok_or_else(|| {
             Failure::new(
@@ -101,34 +125,22 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
             .map(|(_, m)| m.clone())
             .unwrap_or_default()
     };
-    let executor = Executor {
-        compiler,
-        dry: args.dry,
-        status_only: args.status,
-        style,
-        marks,
-        runs: Mutex::new(HashMap::new()),
-        calls: Mutex::new(HashMap::new()),
-        out: Mutex::new(()),
-    };
-    if args.status {
-        return executor.report_status(&tasks);
-    }
-    if args.parallel {
-        let results: Vec<Result<(), Failure>> = std::thread::scope(|s| {
-            let handles: Vec<_> = tasks
-                .iter()
-                .map(|name| s.spawn(|| executor.run_task(name, &[], None, false)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("task thread"))
-                .collect()
-        });
-        return results.into_iter().collect();
-    }
-    for name in &tasks {
-        executor.run_task(name, &[], None, false)?;
+    Ok((style, marks))
+}
+
+/// Every task named on the command line exists and may be called from it.
+fn check_requested(compiler: &Compiler, tasks: &[String], args: &Args) -> Result<(), Failure> {
+    for name in tasks {
+        match compiler.file.resolve(name).map(|(t, _)| t) {
+            None => return Err(not_found(compiler, name, args)),
+            Some(task) if task.internal => {
+                return Err(Failure::new(
+                    Code::TaskInternal,
+                    format!("task \"{name}\" is internal: it can be called by other tasks, not from the command line"),
+                ))
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }
@@ -207,14 +219,31 @@ fn not_found(compiler: &Compiler, name: &str, args: &Args) -> Failure {
     failure
 }
 
+/// What a task's `status`/`sources` say.
+enum Freshness {
+    /// It has neither: it always runs.
+    Unchecked,
+    UpToDate,
+    /// Why it must run (for --verbose).
+    Stale(String),
+}
+
+type Outcome = Result<(), Failure>;
+
+/// One dependency to start: the task, its vars, whether it runs silent.
+struct DepCall {
+    name: String,
+    vars: Vec<(String, Value)>,
+    quiet: bool,
+}
+
 struct Executor {
     compiler: Compiler,
     dry: bool,
-    status_only: bool,
     style: OutputStyle,
     marks: GroupMarks,
     /// `run: once` / `when_changed` results, by task (and vars).
-    runs: Mutex<HashMap<String, Arc<OnceLock<Result<(), Failure>>>>>,
+    runs: Mutex<HashMap<String, Arc<OnceLock<Outcome>>>>,
     calls: Mutex<HashMap<String, usize>>,
     /// Held while a group of output is written, so groups do not mix.
     out: Mutex<()>,
@@ -340,7 +369,7 @@ impl Executor {
                 return Ok(());
             }
         }
-        self.check_requires(task, &scope)?;
+        Self::check_requires(task, &scope)?;
         let label = match &task.label {
             Some(l) => render(l, &scope.data)?,
             None => task.name.clone(),
@@ -348,7 +377,7 @@ impl Executor {
         self.run_deps(task, &scope)?;
         // Everything is rendered before anything runs, as go-task compiles a
         // task before running it (a template error runs nothing).
-        let cmds = self.expand_cmds(task, &scope)?;
+        let cmds = Self::expand_cmds(task, &scope)?;
         if !task.prompt.is_empty() && !self.dry {
             self.prompt(task, &scope)?;
         }
@@ -366,13 +395,17 @@ impl Executor {
             }
         }
         if !self.compiler.flags.force {
-            if let Some(fresh) = self.up_to_date(task, &scope)? {
-                if fresh.is_none() {
+            match self.up_to_date(task, &scope)? {
+                Freshness::Stale(why) if self.compiler.flags.verbose => {
+                    eprintln!("hoist: task \"{}\" is not up to date: {why}", task.name);
+                }
+                Freshness::UpToDate => {
                     if !quiet || self.compiler.flags.verbose {
                         eprintln!("hoist: task \"{}\" is up to date", task.name);
                     }
                     return Ok(());
                 }
+                Freshness::Stale(_) | Freshness::Unchecked => {}
             }
         }
         let mut deferred: Vec<&Cmd> = Vec::new();
@@ -417,7 +450,7 @@ impl Executor {
         })
     }
 
-    fn check_requires(&self, task: &Task, scope: &Scope) -> Result<(), Failure> {
+    fn check_requires(task: &Task, scope: &Scope) -> Result<(), Failure> {
         let missing: Vec<&str> = task
             .requires
             .iter()
@@ -456,26 +489,30 @@ impl Executor {
     }
 
     fn run_deps(&self, task: &Arc<Task>, scope: &Scope) -> Result<(), Failure> {
-        let mut calls: Vec<(String, Vec<(String, Value)>, bool)> = Vec::new();
+        let mut calls: Vec<DepCall> = Vec::new();
         for dep in &task.deps {
             let name = render(&dep.task, &scope.data)?;
             let name = resolve_name(&self.compiler, task, &name);
-            for data in self.loop_data(task, dep.looping.as_ref(), scope)? {
+            for data in Self::loop_data(task, dep.looping.as_ref(), scope)? {
                 let mut vars = Vec::new();
                 for (k, def) in &dep.vars {
                     vars.push((k.clone(), self.compiler.eval(def, &data, &scope.dir)?));
                 }
-                calls.push((name.clone(), vars, dep.silent));
+                calls.push(DepCall {
+                    name: name.clone(),
+                    vars,
+                    quiet: dep.silent,
+                });
             }
         }
         if calls.is_empty() {
             return Ok(());
         }
-        let results: Vec<Result<(), Failure>> = std::thread::scope(|s| {
+        let results: Vec<Outcome> = std::thread::scope(|s| {
             let handles: Vec<_> = calls
                 .iter()
-                .map(|(name, vars, quiet)| {
-                    s.spawn(|| self.run_task(name, vars, Some(task), *quiet))
+                .map(|call| {
+                    s.spawn(|| self.run_task(&call.name, &call.vars, Some(task), call.quiet))
                 })
                 .collect();
             handles
@@ -495,7 +532,6 @@ impl Executor {
     /// The data each iteration of a `for:` sees (one, without ITEM, when
     /// there is no loop).
     fn loop_data(
-        &self,
         task: &Task,
         looping: Option<&Looping>,
         scope: &Scope,
@@ -587,10 +623,10 @@ impl Executor {
 
     /// Each command with the data it runs with, `for:` loops unrolled and
     /// shell commands rendered (defers are rendered when they run).
-    fn expand_cmds<'t>(&self, task: &'t Task, scope: &Scope) -> Result<Vec<(Cmd, Data)>, Failure> {
+    fn expand_cmds(task: &Task, scope: &Scope) -> Result<Vec<(Cmd, Data)>, Failure> {
         let mut out = Vec::new();
         for cmd in &task.cmds {
-            for data in self.loop_data(task, cmd.looping.as_ref(), scope)? {
+            for data in Self::loop_data(task, cmd.looping.as_ref(), scope)? {
                 let mut cmd = cmd.clone();
                 if !cmd.defer {
                     if let Action::Shell(text) = &cmd.action {
@@ -691,7 +727,7 @@ impl Executor {
             shopt.extend(cmd.shopt.iter().cloned());
         }
         let mut command = crate::exec::bash(text, &scope.dir, &set, &shopt);
-        command.envs(self.compiler.env_for_shell(&scope.env));
+        command.envs(Compiler::env_for_shell(&scope.env));
         command
     }
 
@@ -819,11 +855,9 @@ impl Executor {
         Ok(())
     }
 
-    /// `Some(None)` when the task is up to date, `Some(Some(why))` when it
-    /// must run, `None` when it has nothing to check.
-    fn up_to_date(&self, task: &Task, scope: &Scope) -> Result<Option<Option<String>>, Failure> {
+    fn up_to_date(&self, task: &Task, scope: &Scope) -> Result<Freshness, Failure> {
         if task.status.is_empty() && task.sources.is_empty() {
-            return Ok(None);
+            return Ok(Freshness::Unchecked);
         }
         let mut stale: Option<String> = None;
         for status in &task.status {
@@ -836,7 +870,10 @@ impl Executor {
         if stale.is_none() && !task.sources.is_empty() {
             stale = self.sources_stale(task, scope)?;
         }
-        Ok(Some(stale))
+        Ok(match stale {
+            None => Freshness::UpToDate,
+            Some(why) => Freshness::Stale(why),
+        })
     }
 
     fn method(&self, task: &Task) -> String {
@@ -846,13 +883,13 @@ impl Executor {
             .unwrap_or_else(|| "checksum".to_owned())
     }
 
-    fn globs(&self, list: &[String], data: &Data) -> Result<Vec<String>, Failure> {
+    fn globs(list: &[String], data: &Data) -> Result<Vec<String>, Failure> {
         list.iter().map(|g| render(g, data)).collect()
     }
 
     fn sources_stale(&self, task: &Task, scope: &Scope) -> Result<Option<String>, Failure> {
-        let sources = self.globs(&task.sources, &scope.data)?;
-        let generates = self.globs(&task.generates, &scope.data)?;
+        let sources = Self::globs(&task.sources, &scope.data)?;
+        let generates = Self::globs(&task.generates, &scope.data)?;
         let error =
             |e: crate::fingerprint::FingerprintError| Failure::new(Code::TaskRun, e.to_string());
         match self.method(task).as_str() {
@@ -905,7 +942,7 @@ impl Executor {
     /// `CHECKSUM` (checksum method) or `TIMESTAMP` (timestamp method): what
     /// the sources are now, for the task's templates.
     fn source_vars(&self, task: &Task, scope: &mut Scope) -> Result<(), Failure> {
-        let sources = self.globs(&task.sources, &scope.data)?;
+        let sources = Self::globs(&task.sources, &scope.data)?;
         let error =
             |e: crate::fingerprint::FingerprintError| Failure::new(Code::TaskRun, e.to_string());
         match self.method(task).as_str() {
@@ -927,7 +964,7 @@ impl Executor {
             }
             "none" => {}
             _ => {
-                let generates = self.globs(&task.generates, &scope.data)?;
+                let generates = Self::globs(&task.generates, &scope.data)?;
                 let state = self.compiler.file.dir.join(".hoist");
                 let (_, fingerprint) =
                     crate::fingerprint::check(&state, &task.name, &scope.dir, &sources, &generates)
@@ -956,10 +993,10 @@ impl Executor {
     }
 
     fn record_sources(&self, task: &Task, scope: &Scope) {
-        let Ok(sources) = self.globs(&task.sources, &scope.data) else {
+        let Ok(sources) = Self::globs(&task.sources, &scope.data) else {
             return;
         };
-        let Ok(generates) = self.globs(&task.generates, &scope.data) else {
+        let Ok(generates) = Self::globs(&task.generates, &scope.data) else {
             return;
         };
         match self.method(task).as_str() {
@@ -995,7 +1032,7 @@ impl Executor {
                 .expect("checked");
             let scope = self.compiler.scope(&task, None, &[])?;
             match self.up_to_date(&task, &scope)? {
-                Some(None) => {}
+                Freshness::UpToDate => {}
                 _ => {
                     return Err(Failure::new(
                         Code::General,
@@ -1004,7 +1041,6 @@ impl Executor {
                 }
             }
         }
-        let _ = self.status_only;
         Ok(())
     }
 }

@@ -24,7 +24,7 @@ pub(crate) struct Compiler {
     pub cli_args: Vec<String>,
     pub user_dir: PathBuf,
     pub flags: Flags,
-    /// How hoist was called (TASK_EXE).
+    /// How hoist was called (`TASK_EXE`).
     pub exe: String,
     dotenv: Mutex<Option<Vec<(String, String)>>>,
     sh_cache: Mutex<HashMap<(String, PathBuf), Result<String, Failure>>>,
@@ -142,7 +142,7 @@ impl Compiler {
         if let Some(done) = self.sh_cache.lock().expect("sh cache").get(&key) {
             return done.clone();
         }
-        let env = self.env_for_shell(&env_from(data, &self.env_keys()));
+        let env = Compiler::env_for_shell(&env_from(data, &self.env_keys()));
         let mut cmd = crate::exec::bash(command, dir, &self.file.set, &self.file.shopt);
         cmd.envs(env)
             .stdin(std::process::Stdio::null())
@@ -183,7 +183,7 @@ impl Compiler {
 
     /// The variables the environment adds for a command: the OS environment
     /// wins over `env:` in the shell, as in go-task.
-    pub(crate) fn env_for_shell(&self, env: &[(String, String)]) -> Vec<(String, String)> {
+    pub(crate) fn env_for_shell(env: &[(String, String)]) -> Vec<(String, String)> {
         env.iter()
             .filter(|(k, _)| std::env::var_os(k).is_none())
             .cloned()
