@@ -385,7 +385,7 @@ fn failure_report(outcomes: &[Outcome]) -> String {
 
 /// go-task 3.54: $`GO_TASK`, else `task` on PATH (a pyenv shim is resolved to
 /// the binary behind it, which starts faster).
-fn go_task() -> Result<PathBuf, String> {
+pub(crate) fn go_task() -> Result<PathBuf, String> {
     let exe = match std::env::var_os("GO_TASK") {
         Some(p) => PathBuf::from(p),
         None => std::env::var_os("PATH")

@@ -906,3 +906,116 @@ fn interrupting_a_push_after_a_tag_landed_says_which_did() {
         );
     }
 }
+
+/// The founding tutorial's Taskfile (examples/tutorial), unchanged but for
+/// its project name (so that the two tools' images and repositories can be
+/// told apart), run by go-task and by hoist: the same exit codes and the same
+/// tags in the registry, on `main` with a release tag and on `feature/x`,
+/// where both fail (`feature/x` is not a valid tag) and hoist says, once,
+/// which step avoids it.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn tutorial_taskfile_lands_what_go_task_lands() {
+    let s = services();
+    assert_eq!(
+        s.registry, "127.0.0.1:5000",
+        "the tutorial pushes to localhost:5000"
+    );
+    let go_task = crate::compat::go_task().unwrap_or_else(|why| {
+        panic!("this test compares with go-task 3.54 (scripts/setup.sh installs it): {why}")
+    });
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tutorial");
+    let tutorial = std::fs::read_to_string(example.join("Taskfile.yml")).unwrap();
+    let tools = [
+        ("go-task", unique("tut-gotask")),
+        ("hoist", unique("tut-hoist")),
+    ];
+    let _made = Made::by(&[&tools[0].1, &tools[1].1]).with_new_untagged();
+    let tests: Vec<Test> = tools
+        .iter()
+        .map(|(_, project)| {
+            let test = Test::new();
+            let dir = test.path();
+            for name in [
+                "Dockerfile",
+                "go.mod",
+                "main.go",
+                "main_test.go",
+                ".dockerignore",
+            ] {
+                std::fs::copy(example.join(name), dir.join(name)).unwrap();
+            }
+            let taskfile = tutorial.replace(
+                "PROJECT_NAME: hbaas-server",
+                &format!("PROJECT_NAME: {project}"),
+            );
+            assert_ne!(
+                taskfile, tutorial,
+                "the tutorial names its project hbaas-server"
+            );
+            std::fs::write(dir.join("Taskfile.yml"), taskfile).unwrap();
+            git(dir, &["init", "-q", "-b", "main"]);
+            git(dir, &["add", "."]);
+            git(dir, &["commit", "-qm", "tutorial"]);
+            git(dir, &["tag", "-a", "v1.0.0", "-m", "release 1.0.0"]);
+            test
+        })
+        .collect();
+    let run = |i: usize| -> (i32, String) {
+        let test = &tests[i];
+        let mut command = if i == 0 {
+            let mut c = Command::new(&go_task);
+            c.current_dir(test.path()).env("HOME", test.path());
+            c
+        } else {
+            test.command()
+        };
+        command.arg("upload-image").env_remove("VERSION");
+        command.env("GOCACHE", std::env::temp_dir().join("hoist-test-gocache"));
+        let out = command.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let tags = |i: usize| {
+        registry_tags(
+            &s.registry,
+            &format!("go-with-the-flow/{}", tools[i].1),
+            None,
+        )
+    };
+
+    let (task_code, task_err) = run(0);
+    let (hoist_code, hoist_err) = run(1);
+    assert_eq!(task_code, 0, "go-task on main: {task_err}");
+    assert_eq!(hoist_code, 0, "hoist on main: {hoist_err}");
+    assert_eq!(tags(0), sorted(&["latest", "main", "v1.0.0"]));
+    assert_eq!(tags(1), tags(0), "hoist landed other tags than go-task");
+
+    for test in &tests {
+        git(test.path(), &["checkout", "-q", "-b", "feature/x"]);
+    }
+    let (task_code, task_err) = run(0);
+    let (hoist_code, hoist_err) = run(1);
+    assert_eq!(task_code, 201, "go-task on feature/x: {task_err}");
+    assert_eq!(hoist_code, task_code, "hoist on feature/x: {hoist_err}");
+    assert_eq!(tags(0), sorted(&["latest", "main", "v1.0.0"]));
+    assert_eq!(
+        tags(1),
+        tags(0),
+        "hoist on feature/x changed the registry otherwise than go-task"
+    );
+    let hints: Vec<&str> = hoist_err
+        .lines()
+        .filter(|l| l.contains("is not a valid image reference"))
+        .collect();
+    assert_eq!(hints.len(), 1, "one hint line: {hoist_err}");
+    assert!(
+        hints[0].contains("feature/x")
+            && hints[0].contains("feature-x")
+            && hints[0].contains("--migrate"),
+        "{}",
+        hints[0]
+    );
+}

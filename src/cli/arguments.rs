@@ -96,6 +96,17 @@ pub(super) struct Arguments {
     /// Write a starter hoist.yml in the current directory.
     #[arg(long)]
     pub init: bool,
+
+    /// Translate a go-task Taskfile (the one found here, or TASKFILE) into the
+    /// equivalent hoist.yml, printed on stdout; what stays untranslated is
+    /// listed on stderr.
+    #[arg(long, value_name = "TASKFILE", num_args = 0..=1, default_missing_value = ".")]
+    pub migrate: Option<PathBuf>,
+
+    /// With --migrate: write to FILE instead of stdout (an existing FILE only
+    /// with --force).
+    #[arg(long, value_name = "FILE", requires = "migrate")]
+    pub to: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

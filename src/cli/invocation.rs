@@ -12,9 +12,20 @@ use std::path::PathBuf;
 pub(super) enum Mode {
     Completion(clap_complete::Shell),
     Init,
-    List { all: bool, json: bool },
+    /// `--migrate [TASKFILE] [--to FILE] [--force]`.
+    Migrate {
+        source: Option<PathBuf>,
+        to: Option<PathBuf>,
+        overwrite: bool,
+    },
+    List {
+        all: bool,
+        json: bool,
+    },
     Graph(GraphFormat),
-    Vars { json: bool },
+    Vars {
+        json: bool,
+    },
     Summary,
     Run(RunFlags),
 }
@@ -62,6 +73,7 @@ fn mode_of(a: &Arguments) -> Result<Mode> {
     let picked: Vec<&str> = [
         (a.completion.is_some(), "--completion"),
         (a.init, "--init"),
+        (a.migrate.is_some(), "--migrate"),
         (a.list, "--list"),
         (a.list_all, "--list-all"),
         (a.graph.is_some(), "--graph"),
@@ -82,6 +94,11 @@ fn mode_of(a: &Arguments) -> Result<Mode> {
         [one] => match *one {
             "--completion" => Mode::Completion(a.completion.expect("set")),
             "--init" => Mode::Init,
+            "--migrate" => Mode::Migrate {
+                source: a.migrate.clone(),
+                to: a.to.clone(),
+                overwrite: a.force,
+            },
             "--list" | "--list-all" => Mode::List {
                 all: a.list_all,
                 json: a.json,
@@ -104,7 +121,8 @@ fn mode_of(a: &Arguments) -> Result<Mode> {
     // Flags that only mean something in some modes.
     let run_only = [
         (a.dry, "--dry"),
-        (a.force, "--force"),
+        // With --migrate, --force allows overwriting --to's file.
+        (a.force && a.migrate.is_none(), "--force"),
         (a.parallel, "--parallel"),
         (a.concurrency.is_some(), "--concurrency"),
         (a.output.is_some(), "--output"),

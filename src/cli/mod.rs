@@ -28,7 +28,7 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    if crate::gotask::applies(&args) {
+    if crate::gotask::applies(&args) && !args.iter().any(|a| a == "--migrate") {
         return crate::gotask::run(args);
     }
     let arguments = match Arguments::try_parse_from(args) {
@@ -68,6 +68,15 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
     }
     if let Mode::Init = inv.mode {
         return init(&printer);
+    }
+    if let Mode::Migrate {
+        source,
+        to,
+        overwrite,
+    } = &inv.mode
+    {
+        return crate::gotask::migrate_command(source.as_deref(), to.as_deref(), *overwrite)
+            .map_err(|f| Error::Usage(f.message));
     }
     let path = match &inv.taskfile {
         Some(path) => path.clone(),
@@ -118,7 +127,9 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
             let roots = resolve_roots(&taskfile, &inv.tasks)?;
             run_tasks(context()?, flags, roots, &printer)
         }
-        Mode::Completion(_) | Mode::Init | Mode::List { .. } => unreachable!("handled above"),
+        Mode::Completion(_) | Mode::Init | Mode::Migrate { .. } | Mode::List { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 

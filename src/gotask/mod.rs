@@ -9,6 +9,8 @@
 
 mod args;
 mod listing;
+mod migrate;
+mod migrate_docker;
 mod model;
 mod node;
 mod run;
@@ -144,4 +146,64 @@ pub(crate) fn run(args: Vec<OsString>) -> ExitCode {
 /// The Taskfile go-task would use from `start`: the nearest one upward.
 pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
     start.ancestors().find_map(model::file_in)
+}
+
+/// `hoist --migrate [TASKFILE] [--to FILE] [--force]`: the hoist.yml on
+/// stdout (or in FILE), what stays untranslated on stderr.
+pub(crate) fn migrate_command(
+    source: Option<&Path>,
+    to: Option<&Path>,
+    overwrite: bool,
+) -> Result<(), Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::new(Code::General, format!("current directory: {e}")))?;
+    let path = match source {
+        Some(p) if p.is_dir() => model::file_in(p),
+        Some(p) => Some(p.to_path_buf()),
+        None => discover(&cwd),
+    }
+    .ok_or_else(|| {
+        Failure::new(
+            Code::TaskfileNotFound,
+            format!(
+                "--migrate: no go-task Taskfile in {} or above",
+                cwd.display()
+            ),
+        )
+    })?;
+    let file = model::load(&path)?;
+    let migration = migrate::migrate(&file);
+    if let Some(to) = to {
+        if to.exists() && !overwrite {
+            return Err(Failure::new(
+                Code::General,
+                format!(
+                    "--migrate: {} exists; pass --force to overwrite it",
+                    to.display()
+                ),
+            ));
+        }
+        std::fs::write(to, &migration.text).map_err(|e| {
+            Failure::new(Code::General, format!("cannot write {}: {e}", to.display()))
+        })?;
+        eprintln!("hoist: wrote {} from {}", to.display(), path.display());
+    } else {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(migration.text.as_bytes());
+        let _ = out.flush();
+    }
+    if migration.kept.is_empty() {
+        eprintln!("hoist: migrated everything in {}", path.display());
+    } else {
+        eprintln!(
+            "hoist: {} thing(s) in {} were not translated (see the comments in the file):",
+            migration.kept.len(),
+            path.display()
+        );
+        for item in &migration.kept {
+            eprintln!("hoist:   {item}");
+        }
+    }
+    Ok(())
 }

@@ -72,6 +72,7 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
         runs: Mutex::new(HashMap::new()),
         calls: Mutex::new(HashMap::new()),
         out: Mutex::new(()),
+        suggested: std::sync::atomic::AtomicBool::new(false),
     };
     if args.status {
         return executor.report_status(&tasks);
@@ -247,6 +248,8 @@ struct Executor {
     calls: Mutex<HashMap<String, usize>>,
     /// Held while a group of output is written, so groups do not mix.
     out: Mutex<()>,
+    /// Whether the native-push hint was given (once per run).
+    suggested: std::sync::atomic::AtomicBool,
 }
 
 /// A task name as written in a `task:` or `deps:` of `from`: relative to its
@@ -693,6 +696,7 @@ impl Executor {
                     use std::os::unix::process::ExitStatusExt;
                     128 + status.signal().unwrap_or(0)
                 });
+                self.suggest_native_push(&text);
                 if cmd.ignore_error || task.ignore_error {
                     eprintln!(
                         "hoist: [{label}] `{text}` failed with {} (ignored)",
@@ -804,6 +808,39 @@ impl Executor {
                 let _ = stdout.flush();
                 Ok(output.status)
             }
+        }
+    }
+
+    /// After a failed docker command whose image reference has an invalid
+    /// tag (a branch such as `feature/x`), says once how hoist avoids it.
+    fn suggest_native_push(&self, text: &str) {
+        if !text.contains("docker")
+            || self
+                .suggested
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        let bad = text.split_whitespace().find_map(|word| {
+            let word = word.trim_matches(|c| matches!(c, '"' | '\'' | '(' | ')' | ';'));
+            if word.starts_with('-') || word.contains("://") {
+                return None;
+            }
+            let (_, tag) = word.rsplit_once(':')?;
+            let port = tag
+                .split_once('/')
+                .is_some_and(|(p, _)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            if port {
+                return None;
+            }
+            crate::reference::tag_problem(tag).map(|why| (word.to_owned(), tag.to_owned(), why))
+        });
+        match bad {
+            Some((word, tag, why)) => eprintln!(
+                "hoist: `{word}` is not a valid image reference: the tag {tag:?} is invalid ({why}); hoist's native `build`/`push` image steps turn it into `{}` (`hoist --migrate` writes them for this Taskfile)",
+                crate::reference::sanitize_tag(&tag)
+            ),
+            None => self.suggested.store(false, std::sync::atomic::Ordering::Relaxed),
         }
     }
 

@@ -56,6 +56,7 @@ mod funcs;
 mod gofmt;
 mod gotime;
 mod hash;
+mod jinja;
 mod parse;
 mod paths;
 mod shell;
@@ -292,3 +293,4 @@ pub(crate) fn is_template(s: &str) -> bool {
 pub(crate) fn shell_quote(word: &str) -> String {
     shell::quote(word).unwrap_or_else(|_| format!("'{}'", word.replace('\'', "'\\''")))
 }
+pub(crate) use jinja::to_minijinja;

@@ -12,6 +12,7 @@
 mod builtins;
 mod scope;
 
+pub(crate) use builtins::BUILTINS;
 pub(crate) use scope::Scope;
 
 use crate::error::{Error, Result};

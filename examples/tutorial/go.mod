@@ -1,0 +1,3 @@
+module example.com/hbaas
+
+go 1.19

@@ -1,0 +1,522 @@
+//! `hoist --migrate`: a go-task Taskfile written as the equivalent native
+//! `hoist.yml`. Go templates become minijinja; variables computed by
+//! `git describe`, `git branch --show-current`, ... become hoist's built-ins;
+//! the `docker build`/`tag`/`push` lines it recognises (the
+//! `[ -z "$BRANCH" ] ||` idiom included) become `build` and `push` image
+//! steps, which turn branch names into valid tags. What it cannot translate
+//! stays as it was, with a comment, and is listed on stderr.
+
+use super::model::{Action, Cmd, Dep, Task, Taskfile, VarDef, Vars};
+use super::node::Node;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// What the migration produced: the file's text and what it left as it was.
+pub(crate) struct Migration {
+    pub text: String,
+    pub kept: Vec<String>,
+}
+
+/// go-task variables whose `sh:` command computes what a hoist built-in is.
+fn builtin_for(command: &str) -> Option<&'static str> {
+    let c = command.split_whitespace().collect::<Vec<_>>().join(" ");
+    if c.contains("git describe") {
+        Some("VERSION")
+    } else if c.contains("git branch --show-current")
+        || c.contains("git rev-parse --abbrev-ref HEAD")
+    {
+        Some("GIT_BRANCH")
+    } else if c.contains("git rev-parse --short HEAD") {
+        Some("GIT_SHORT_COMMIT")
+    } else if c.contains("git rev-parse HEAD") {
+        Some("GIT_COMMIT")
+    } else {
+        None
+    }
+}
+
+struct Migrator<'a> {
+    file: &'a Taskfile,
+    /// go-task variable -> hoist built-in it became.
+    renames: HashMap<String, &'static str>,
+    /// What was left as written or left out, for the summary.
+    kept: Vec<String>,
+    /// Variable names the file defines anywhere.
+    defined: Vec<String>,
+}
+
+/// A YAML double-quoted scalar (JSON's string syntax is YAML's).
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+fn key(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+        && !name.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+    {
+        name.to_owned()
+    } else {
+        quoted(name)
+    }
+}
+
+pub(crate) fn migrate(file: &Taskfile) -> Migration {
+    let mut m = Migrator {
+        file,
+        renames: HashMap::new(),
+        kept: Vec::new(),
+        defined: defined_names(file),
+    };
+    for (name, def) in file.vars.iter().chain(&file.env) {
+        if let VarDef::Sh(command) = def {
+            if let Some(builtin) = builtin_for(command) {
+                m.renames.insert(name.clone(), builtin);
+            }
+        }
+    }
+    let mut out = format!(
+        "# Migrated from {} by `hoist --migrate`.\n",
+        file.path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    );
+    if file.silent {
+        out.push_str("silent: true\n");
+    }
+    if let Some((style, _)) = &file.output {
+        let _ = writeln!(out, "output: {}", format!("{style:?}").to_lowercase());
+    }
+    if !file.dotenv.is_empty() {
+        out.push_str("dotenv:\n");
+        for d in &file.dotenv {
+            let _ = writeln!(out, "  - {}", quoted(&m.template(d, "dotenv")));
+        }
+    }
+    m.vars_block(&mut out, "vars", &file.vars, "", false);
+    m.vars_block(&mut out, "env", &file.env, "", true);
+    for what in [("set", &file.set), ("shopt", &file.shopt)] {
+        if !what.1.is_empty() {
+            m.kept.push(format!(
+                "`{}:` ({}): hoist runs commands with `sh -e`",
+                what.0,
+                what.1.join(", ")
+            ));
+        }
+    }
+    out.push_str("tasks:\n");
+    for task in file.tasks.values() {
+        if !task.origin.namespace.is_empty() {
+            m.kept.push(format!(
+                "task {}: from an included Taskfile; migrate {} on its own",
+                task.name,
+                task.origin.path.display()
+            ));
+            continue;
+        }
+        m.task(&mut out, task);
+    }
+    if !m.kept.is_empty() {
+        // Say at the top what was left as written, so nobody mistakes the
+        // file for a complete translation.
+        let mut note = String::from(
+            "# Not translated (kept as written or left out; see `hoist --migrate`'s summary):\n",
+        );
+        for item in &m.kept {
+            let _ = writeln!(note, "#   - {}", item.replace('\n', " "));
+        }
+        let at = out.find('\n').map_or(0, |i| i + 1);
+        out.insert_str(at, &note);
+    }
+    Migration {
+        text: out,
+        kept: m.kept,
+    }
+}
+
+impl Migrator<'_> {
+    /// A go-task variable's name in hoist: the built-in it became, itself
+    /// when the file defines it or hoist has it too, else the environment
+    /// variable go-task would have read (unless the command line sets it).
+    fn rename(&self, name: &str) -> String {
+        if let Some(builtin) = self.renames.get(name) {
+            return (*builtin).to_owned();
+        }
+        if self.defined.iter().any(|d| d == name) || crate::vars::BUILTINS.contains(&name) {
+            return name.to_owned();
+        }
+        format!("({name} | default(env.{name}))")
+    }
+
+    /// A Go template as minijinja, or as it was (and noted) when it cannot be.
+    fn template(&mut self, text: &str, place: &str) -> String {
+        match crate::gotmpl::to_minijinja(text, &|n| self.rename(n)) {
+            Ok(t) => t,
+            Err(why) => {
+                self.kept
+                    .push(format!("{place}: `{text}` uses {why}; left as written"));
+                text.to_owned()
+            }
+        }
+    }
+
+    fn vars_block(&mut self, out: &mut String, name: &str, vars: &Vars, indent: &str, env: bool) {
+        let mut lines = Vec::new();
+        for (var, def) in vars {
+            let place = format!("{name} {var}");
+            let value = match def {
+                VarDef::Sh(command) => match builtin_for(command) {
+                    // The built-in replaces it; the environment still gets it.
+                    Some(builtin) if env => quoted(&format!("{{{{ {builtin} }}}}")),
+                    Some(_) => continue,
+                    None => format!("{{sh: {}}}", quoted(&self.template(command, &place))),
+                },
+                VarDef::Static(Node::Str(s)) => quoted(&self.template(s, &place)),
+                VarDef::Static(node) | VarDef::Map(node) => {
+                    serde_json::to_string(&node_json(node)).unwrap_or_default()
+                }
+                VarDef::Ref(expr) => {
+                    self.kept.push(format!(
+                        "{place}: `ref: {expr}` has no hoist equivalent; left as a string"
+                    ));
+                    quoted(&format!("{{{{ {expr} }}}}"))
+                }
+            };
+            lines.push(format!("{indent}  {}: {value}\n", key(var)));
+            self.defined.push(var.clone());
+        }
+        if !lines.is_empty() {
+            let _ = writeln!(out, "{indent}{name}:");
+            for line in lines {
+                out.push_str(&line);
+            }
+        }
+    }
+
+    fn task(&mut self, out: &mut String, task: &Task) {
+        let t = &task.name;
+        let _ = writeln!(out, "  {}:", key(t));
+        let text_field = |m: &mut Self, out: &mut String, field: &str, value: &str| {
+            if !value.is_empty() {
+                let v = m.template(value, &format!("task {t} {field}"));
+                let _ = writeln!(out, "    {field}: {}", quoted(&v));
+            }
+        };
+        text_field(self, out, "desc", &task.desc);
+        text_field(self, out, "summary", &task.summary);
+        if let Some(dir) = &task.dir {
+            text_field(self, out, "dir", dir);
+        }
+        if let Some(label) = &task.label {
+            text_field(self, out, "label", label);
+        }
+        if let Some(prefix) = &task.prefix {
+            text_field(self, out, "prefix", prefix);
+        }
+        for (flag, on) in [
+            ("silent", task.silent),
+            ("internal", task.internal),
+            ("ignore_error", task.ignore_error),
+        ] {
+            if on {
+                let _ = writeln!(out, "    {flag}: true");
+            }
+        }
+        if let Some(run) = task.run {
+            let _ = writeln!(
+                out,
+                "    run: {}",
+                format!("{run:?}")
+                    .to_lowercase()
+                    .replace("whenchanged", "when_changed")
+            );
+        }
+        if !task.aliases.is_empty() {
+            let list: Vec<String> = task.aliases.iter().map(|a| quoted(a)).collect();
+            let _ = writeln!(out, "    aliases: [{}]", list.join(", "));
+        }
+        self.unsupported(task);
+        self.list(out, task, "sources", &task.sources);
+        self.list(out, task, "generates", &task.generates);
+        self.list(out, task, "status", &task.status);
+        if !task.preconditions.is_empty() {
+            out.push_str("    preconditions:\n");
+            for p in &task.preconditions {
+                let sh = self.template(&p.sh, &format!("task {t} precondition"));
+                match &p.msg {
+                    Some(msg) => {
+                        let msg = self.template(msg, &format!("task {t} precondition"));
+                        let _ = writeln!(
+                            out,
+                            "      - {{sh: {}, msg: {}}}",
+                            quoted(&sh),
+                            quoted(&msg)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "      - {}", quoted(&sh));
+                    }
+                }
+            }
+        }
+        if !task.requires.is_empty() {
+            let names: Vec<String> = task.requires.iter().map(|r| quoted(&r.name)).collect();
+            let _ = writeln!(out, "    requires: [{}]", names.join(", "));
+            if task.requires.iter().any(|r| r.allowed.is_some()) {
+                self.kept.push(format!(
+                    "task {t}: `requires` with `enum:`: only the names are kept"
+                ));
+            }
+        }
+        self.vars_block(out, "vars", &task.vars, "    ", false);
+        self.vars_block(out, "env", &task.env, "    ", true);
+        if !task.deps.is_empty() {
+            out.push_str("    deps:\n");
+            for dep in &task.deps {
+                self.dep(out, task, dep);
+            }
+        }
+        let steps = self.steps(task);
+        if !steps.is_empty() {
+            out.push_str("    cmds:\n");
+            for step in steps {
+                out.push_str(&step);
+            }
+        }
+    }
+
+    fn unsupported(&mut self, task: &Task) {
+        let t = &task.name;
+        let mut note = |what: &str| self.kept.push(format!("task {t}: {what}"));
+        if !task.platforms.is_empty() {
+            note("`platforms:` is not migrated (the task runs everywhere)");
+        }
+        if task.condition.is_some() {
+            note("`if:` is not migrated (the task always runs)");
+        }
+        if !task.prompt.is_empty() {
+            note("`prompt:` is not migrated");
+        }
+        if task.interactive {
+            note("`interactive:` is not migrated");
+        }
+        if !task.set.is_empty() || !task.shopt.is_empty() {
+            note("`set:`/`shopt:`: hoist runs commands with `sh -e`");
+        }
+        if !task.dotenv.is_empty() {
+            note("a task-level `dotenv:` is not migrated");
+        }
+        if task.method.as_deref().is_some_and(|m| m != "checksum") {
+            note("`method:` other than checksum: hoist compares checksums");
+        }
+    }
+
+    fn list(&mut self, out: &mut String, task: &Task, field: &str, items: &[String]) {
+        if items.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "    {field}:");
+        for item in items {
+            let v = self.template(item, &format!("task {} {field}", task.name));
+            let _ = writeln!(out, "      - {}", quoted(&v));
+        }
+    }
+
+    fn call_vars(&mut self, vars: &Vars, place: &str) -> String {
+        let mut parts = Vec::new();
+        for (name, def) in vars {
+            let value = match def {
+                VarDef::Static(Node::Str(s)) => quoted(&self.template(s, place)),
+                VarDef::Static(node) | VarDef::Map(node) => {
+                    serde_json::to_string(&node_json(node)).unwrap_or_default()
+                }
+                VarDef::Sh(c) => format!("{{sh: {}}}", quoted(&self.template(c, place))),
+                VarDef::Ref(expr) => {
+                    self.kept
+                        .push(format!("{place}: `ref: {expr}` left as a string"));
+                    quoted(&format!("{{{{ {expr} }}}}"))
+                }
+            };
+            parts.push(format!("{}: {value}", key(name)));
+        }
+        parts.join(", ")
+    }
+
+    fn dep(&mut self, out: &mut String, task: &Task, dep: &Dep) {
+        let place = format!("task {} dep {}", task.name, dep.task);
+        if dep.looping.is_some() {
+            self.kept.push(format!("{place}: `for:` is not migrated"));
+        }
+        let name = self.template(&dep.task, &place);
+        if dep.vars.is_empty() && !dep.silent {
+            let _ = writeln!(out, "      - {}", quoted(&name));
+        } else {
+            let vars = self.call_vars(&dep.vars, &place);
+            let _ = writeln!(
+                out,
+                "      - {{task: {}{}{}}}",
+                quoted(&name),
+                if vars.is_empty() {
+                    String::new()
+                } else {
+                    format!(", vars: {{{vars}}}")
+                },
+                if dep.silent { ", silent: true" } else { "" }
+            );
+        }
+    }
+
+    /// The task's commands as hoist steps (YAML list items, indented).
+    fn steps(&mut self, task: &Task) -> Vec<String> {
+        let images = super::migrate_docker::recognise(task, self.file);
+        let mut steps = Vec::new();
+        for (i, cmd) in task.cmds.iter().enumerate() {
+            match images.at(i) {
+                super::migrate_docker::Slot::Step(step) => {
+                    steps.push(self.image_step(task, step));
+                    continue;
+                }
+                super::migrate_docker::Slot::Absorbed => continue,
+                super::migrate_docker::Slot::Shell => {}
+            }
+            steps.push(self.cmd(task, cmd));
+        }
+        if let Some(why) = &images.refused {
+            self.kept.push(format!(
+                "task {}: docker lines kept as shell commands: {why}",
+                task.name
+            ));
+        }
+        steps
+    }
+
+    fn image_step(&mut self, task: &Task, step: &super::migrate_docker::ImageStep) -> String {
+        let place = format!("task {} image step", task.name);
+        let mut t = |s: &str| quoted(&self.template(s, &place));
+        let mut out = String::new();
+        match step {
+            super::migrate_docker::ImageStep::Build(b) => {
+                out.push_str("      - build:\n");
+                let _ = writeln!(out, "          context: {}", t(&b.context));
+                if let Some(f) = &b.dockerfile {
+                    let _ = writeln!(out, "          dockerfile: {}", t(f));
+                }
+                if let Some(target) = &b.target {
+                    let _ = writeln!(out, "          target: {}", t(target));
+                }
+                for (field, pairs) in [("args", &b.args), ("labels", &b.labels)] {
+                    if !pairs.is_empty() {
+                        let items: Vec<String> = pairs
+                            .iter()
+                            .map(|(k, v)| format!("{}: {}", key(k), t(v)))
+                            .collect();
+                        let _ = writeln!(out, "          {field}: {{{}}}", items.join(", "));
+                    }
+                }
+                if b.no_cache {
+                    out.push_str("          no_cache: true\n");
+                }
+                if b.pull {
+                    out.push_str("          pull: true\n");
+                }
+                if let Some(n) = &b.network {
+                    let _ = writeln!(out, "          network: {}", t(n));
+                }
+                if let Some(p) = &b.platform {
+                    let _ = writeln!(out, "          platform: {}", t(p));
+                }
+                let _ = writeln!(out, "          image: {}", t(&b.image));
+                let tags: Vec<String> = b.tags.iter().map(|x| t(x)).collect();
+                let _ = writeln!(out, "          tags: [{}]", tags.join(", "));
+            }
+            super::migrate_docker::ImageStep::Push(p) => {
+                out.push_str("      - push:\n");
+                let _ = writeln!(out, "          image: {}", t(&p.image));
+                if let Some(to) = &p.to {
+                    let _ = writeln!(out, "          to: {}", t(to));
+                }
+                let tags: Vec<String> = p.tags.iter().map(|x| t(x)).collect();
+                let _ = writeln!(out, "          tags: [{}]", tags.join(", "));
+            }
+        }
+        out
+    }
+
+    fn cmd(&mut self, task: &Task, cmd: &Cmd) -> String {
+        let place = format!("task {} command", task.name);
+        if cmd.looping.is_some() || cmd.condition.is_some() || !cmd.platforms.is_empty() {
+            self.kept.push(format!(
+                "{place}: `for:`/`if:`/`platforms:` on a command is not migrated"
+            ));
+        }
+        let (body, kind) = match &cmd.action {
+            Action::Shell(text) => (quoted(&self.template(text, &place)), "cmd"),
+            Action::Call { task: name, vars } => {
+                let name = self.template(name, &place);
+                let vars = self.call_vars(vars, &place);
+                let body = if vars.is_empty() {
+                    quoted(&name)
+                } else {
+                    format!("{}, vars: {{{vars}}}", quoted(&name))
+                };
+                (body, "task")
+            }
+        };
+        let mut flags = String::new();
+        if cmd.silent {
+            flags.push_str(", silent: true");
+        }
+        if cmd.ignore_error {
+            flags.push_str(", ignore_error: true");
+        }
+        if cmd.defer {
+            match kind {
+                "cmd" => format!("      - defer: {body}\n"),
+                _ => format!("      - defer: {{task: {body}}}\n"),
+            }
+        } else if flags.is_empty() && kind == "cmd" {
+            format!("      - {body}\n")
+        } else {
+            format!("      - {{{kind}: {body}{flags}}}\n")
+        }
+    }
+}
+
+fn node_json(node: &Node) -> serde_json::Value {
+    match node {
+        Node::Null => serde_json::Value::Null,
+        Node::Bool(b) => serde_json::Value::Bool(*b),
+        Node::Int(i) => serde_json::Value::from(*i),
+        Node::Float(f) => serde_json::Value::from(*f),
+        Node::Str(s) => serde_json::Value::String(s.clone()),
+        Node::List(items) => serde_json::Value::Array(items.iter().map(node_json).collect()),
+        Node::Map(m) => {
+            serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), node_json(v))).collect())
+        }
+    }
+}
+
+/// Every variable name a file defines (globals, env, task and call vars,
+/// loop names), so that other names can be read from the environment.
+fn defined_names(file: &Taskfile) -> Vec<String> {
+    let mut names: Vec<String> = file
+        .vars
+        .iter()
+        .chain(&file.env)
+        .map(|(n, _)| n.clone())
+        .collect();
+    for task in file.tasks.values() {
+        names.extend(task.vars.iter().chain(&task.env).map(|(n, _)| n.clone()));
+        for cmd in &task.cmds {
+            if let Action::Call { vars, .. } = &cmd.action {
+                names.extend(vars.iter().map(|(n, _)| n.clone()));
+            }
+        }
+        for dep in &task.deps {
+            names.extend(dep.vars.iter().map(|(n, _)| n.clone()));
+        }
+    }
+    names
+}
