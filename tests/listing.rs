@@ -165,3 +165,21 @@ fn init_writes_a_starter_file_and_refuses_to_overwrite() {
         .status(2)
         .stderr_has("already exists");
 }
+
+#[test]
+fn an_internal_task_cannot_be_run_from_the_command_line() {
+    let out = Test::new()
+        .hoist_yml("tasks:\n  helper:\n    internal: true\n    cmds: [echo helper]\n  main:\n    deps: [helper]\n    cmds: [echo main]\n")
+        .args(&["helper"])
+        .run();
+    assert_eq!(out.status, 2);
+    assert_eq!(out.stdout, "");
+    out.stderr_has("task `helper` is internal");
+    let out = Test::new()
+        .hoist_yml("tasks:\n  helper:\n    internal: true\n    cmds: [echo helper]\n  main:\n    deps: [helper]\n    cmds: [echo main]\n")
+        .args(&["-s", "main"])
+        .run();
+    assert_eq!(out.status, 0);
+    out.stderr_lacks("error");
+    assert_eq!(out.stdout, "helper\nmain\n");
+}

@@ -189,6 +189,10 @@ fn resolve_roots(taskfile: &Taskfile, tasks: &[String]) -> Result<Vec<String>> {
     requested
         .iter()
         .map(|name| match taskfile.find(name) {
+            // As in go-task: other tasks call an internal task, people do not.
+            Some((canonical, task)) if task.value.internal => Err(Error::Usage(format!(
+                "task `{canonical}` is internal: other tasks can call it, the command line cannot"
+            ))),
             Some((canonical, _)) => Ok(canonical.to_owned()),
             None if tasks.is_empty() => Err(Error::Usage(
                 "no task given and no `default` task: name one (`hoist --list-all` shows them)"

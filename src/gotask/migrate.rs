@@ -41,9 +41,40 @@ struct Migrator<'a> {
     renames: HashMap<String, &'static str>,
     /// What was left as written or left out, for the summary.
     kept: Vec<String>,
-    /// Variable names the file defines anywhere.
+    /// Variable names every task sees: the file's `vars:`, and its `env:`
+    /// names that templates read (written as vars too).
     defined: Vec<String>,
+    /// The `vars:` of the task being written.
+    task_vars: Vec<String>,
+    /// Variables (global or of the task being written) defined by `sh:`.
+    sh_vars: Vec<String>,
+    /// While a `vars:` block is written: the names it defines further down.
+    later: Vec<String>,
+    /// What `rename` found untranslatable (it cannot take `&mut self`).
+    notes: std::cell::RefCell<Vec<String>>,
 }
+
+/// go-task special variables hoist has no equivalent of.
+const GO_TASK_ONLY: &[&str] = &[
+    "ALIAS",
+    "EXIT_CODE",
+    "TASK_DIR",
+    "TASKFILE",
+    "ROOT_TASKFILE",
+    "CLI_ARGS_LIST",
+    "CLI_FORCE",
+    "CLI_SILENT",
+    "CLI_VERBOSE",
+    "CLI_OFFLINE",
+    "CLI_ASSUME_YES",
+    "TASK_VERSION",
+    "TASK_EXE",
+    "MATCH",
+    "ITEM",
+    "KEY",
+    "CHECKSUM",
+    "TIMESTAMP",
+];
 
 /// A YAML double-quoted scalar (JSON's string syntax is YAML's).
 fn quoted(text: &str) -> String {
@@ -68,8 +99,26 @@ pub(crate) fn migrate(file: &Taskfile) -> Migration {
         file,
         renames: HashMap::new(),
         kept: Vec::new(),
-        defined: defined_names(file),
+        defined: file.vars.iter().map(|(n, _)| n.clone()).collect(),
+        task_vars: Vec::new(),
+        sh_vars: Vec::new(),
+        later: Vec::new(),
+        notes: std::cell::RefCell::new(Vec::new()),
     };
+    // go-task's templates see the Taskfile's `env:` values; hoist's see
+    // `vars:` only: an env value a template reads becomes a var as well.
+    let text = std::fs::read_to_string(&file.path).unwrap_or_default();
+    let env_as_vars: Vars = file
+        .env
+        .iter()
+        .filter(|(name, def)| {
+            !m.defined.contains(name)
+                && !matches!(def, VarDef::Sh(c) if builtin_for(c).is_some())
+                && reads_var(&text, name)
+        })
+        .cloned()
+        .collect();
+    m.defined.extend(env_as_vars.iter().map(|(n, _)| n.clone()));
     for (name, def) in file.vars.iter().chain(&file.env) {
         if let VarDef::Sh(command) = def {
             if let Some(builtin) = builtin_for(command) {
@@ -95,8 +144,24 @@ pub(crate) fn migrate(file: &Taskfile) -> Migration {
             let _ = writeln!(out, "  - {}", quoted(&m.template(d, "dotenv")));
         }
     }
-    m.vars_block(&mut out, "vars", &file.vars, "", false);
-    m.vars_block(&mut out, "env", &file.env, "", true);
+    let mut vars = file.vars.clone();
+    vars.extend(env_as_vars.iter().cloned());
+    m.vars_block(&mut out, "vars", &vars, "", false);
+    let env: Vars = file
+        .env
+        .iter()
+        .map(|(name, def)| {
+            if env_as_vars.iter().any(|(n, _)| n == name) {
+                (
+                    name.clone(),
+                    VarDef::Static(Node::Str(format!("{{{{.{name}}}}}"))),
+                )
+            } else {
+                (name.clone(), def.clone())
+            }
+        })
+        .collect();
+    m.vars_block(&mut out, "env", &env, "", true);
     for what in [("set", &file.set), ("shopt", &file.shopt)] {
         if !what.1.is_empty() {
             m.kept.push(format!(
@@ -144,15 +209,44 @@ impl Migrator<'_> {
         if let Some(builtin) = self.renames.get(name) {
             return (*builtin).to_owned();
         }
-        if self.defined.iter().any(|d| d == name) || crate::vars::BUILTINS.contains(&name) {
+        if self.later.iter().any(|l| l == name) {
+            self.notes.borrow_mut().push(format!(
+                "`{name}` is read before it is defined: go-task renders it empty, and so does this file"
+            ));
+            return "\"\"".to_owned();
+        }
+        if self
+            .defined
+            .iter()
+            .chain(&self.task_vars)
+            .any(|d| d == name)
+            || crate::vars::BUILTINS.contains(&name)
+        {
+            if self.sh_vars.iter().any(|v| v == name) {
+                self.notes.borrow_mut().push(format!(
+                    "`{name}` comes from `sh:`; hoist quotes such output as one word in commands (add `| safe` to keep it raw)"
+                ));
+            }
             return name.to_owned();
         }
-        format!("({name} | default(env.{name}))")
+        if GO_TASK_ONLY.contains(&name) {
+            self.notes.borrow_mut().push(format!(
+                "go-task's `{name}` has no hoist equivalent; it renders empty"
+            ));
+            return format!("({name} | default(\"\"))");
+        }
+        // go-task reads it from the caller, the command line or the
+        // environment, and renders nothing when none has it.
+        format!("({name} | default(env.{name} | default(\"\")))")
     }
 
     /// A Go template as minijinja, or as it was (and noted) when it cannot be.
     fn template(&mut self, text: &str, place: &str) -> String {
-        match crate::gotmpl::to_minijinja(text, &|n| self.rename(n)) {
+        let translated = crate::gotmpl::to_minijinja(text, &|n| self.rename(n));
+        for note in self.notes.take() {
+            self.kept.push(format!("{place}: {note}"));
+        }
+        match translated {
             Ok(t) => t,
             Err(why) => {
                 self.kept
@@ -164,8 +258,19 @@ impl Migrator<'_> {
 
     fn vars_block(&mut self, out: &mut String, name: &str, vars: &Vars, indent: &str, env: bool) {
         let mut lines = Vec::new();
-        for (var, def) in vars {
+        for (i, (var, def)) in vars.iter().enumerate() {
             let place = format!("{name} {var}");
+            // go-task resolves vars in order: one defined further down reads
+            // as empty here (hoist would see it).
+            self.later = if env {
+                Vec::new()
+            } else {
+                vars[i..]
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .filter(|n| indent.is_empty() || !self.defined.contains(n))
+                    .collect()
+            };
             let value = match def {
                 VarDef::Sh(command) => match builtin_for(command) {
                     // The built-in replaces it; the environment still gets it.
@@ -174,9 +279,7 @@ impl Migrator<'_> {
                     None => format!("{{sh: {}}}", quoted(&self.template(command, &place))),
                 },
                 VarDef::Static(Node::Str(s)) => quoted(&self.template(s, &place)),
-                VarDef::Static(node) | VarDef::Map(node) => {
-                    serde_json::to_string(&node_json(node)).unwrap_or_default()
-                }
+                VarDef::Static(node) | VarDef::Map(node) => self.value(node, &place),
                 VarDef::Ref(expr) => {
                     self.kept.push(format!(
                         "{place}: `ref: {expr}` has no hoist equivalent; left as a string"
@@ -185,8 +288,8 @@ impl Migrator<'_> {
                 }
             };
             lines.push(format!("{indent}  {}: {value}\n", key(var)));
-            self.defined.push(var.clone());
         }
+        self.later.clear();
         if !lines.is_empty() {
             let _ = writeln!(out, "{indent}{name}:");
             for line in lines {
@@ -195,9 +298,84 @@ impl Migrator<'_> {
         }
     }
 
+    /// A value that is no string, as go-task prints it: numbers in Go's
+    /// form (`1.0` prints `1`), lists and maps noted (Go prints `[a b]`).
+    fn value(&mut self, node: &Node, place: &str) -> String {
+        match node {
+            Node::Null => quoted(""),
+            Node::Int(i) => i.to_string(),
+            Node::Bool(b) => b.to_string(),
+            Node::Float(_) => quoted(&node.scalar_text().unwrap_or_default()),
+            Node::Str(s) => quoted(s),
+            Node::List(_) | Node::Map(_) => {
+                self.kept.push(format!(
+                    "{place}: a list or map prints as hoist prints it (go-task: `[a b]`, `map[k:v]`)"
+                ));
+                serde_json::to_string(&node_json(node)).unwrap_or_default()
+            }
+        }
+    }
+
+    /// Notes a `task:`/`deps:` target that is no task of this file (go-task
+    /// fails when it is reached; hoist refuses the file).
+    fn check_target(&mut self, task: &Task, name: &str) {
+        if !crate::gotmpl::is_template(name)
+            && !self
+                .file
+                .tasks
+                .get(name)
+                .is_some_and(|t| t.origin.namespace.is_empty())
+            && !self
+                .file
+                .tasks
+                .values()
+                .any(|t| t.aliases.iter().any(|a| a == name))
+        {
+            self.kept.push(format!(
+                "task {}: calls {name:?}, which is no task of this file (hoist checks calls before running)",
+                task.name
+            ));
+        }
+    }
+
     fn task(&mut self, out: &mut String, task: &Task) {
         let t = &task.name;
+        self.task_vars = task.vars.iter().map(|(n, _)| n.clone()).collect();
+        self.sh_vars = self
+            .file
+            .vars
+            .iter()
+            .chain(&task.vars)
+            .filter(|(_, d)| matches!(d, VarDef::Sh(c) if builtin_for(c).is_none()))
+            .map(|(n, _)| n.clone())
+            .collect();
         let _ = writeln!(out, "  {}:", key(t));
+        self.task_header(out, task);
+        self.unsupported(task);
+        self.list(out, task, "sources", &task.sources);
+        self.list(out, task, "generates", &task.generates);
+        self.list(out, task, "status", &task.status);
+        self.task_checks(out, task);
+        self.vars_block(out, "vars", &task.vars, "    ", false);
+        self.vars_block(out, "env", &task.env, "    ", true);
+        if !task.deps.is_empty() {
+            out.push_str("    deps:\n");
+            for dep in &task.deps {
+                self.dep(out, task, dep);
+            }
+        }
+        let steps = self.steps(task);
+        if !steps.is_empty() {
+            out.push_str("    cmds:\n");
+            for step in steps {
+                out.push_str(&step);
+            }
+        }
+    }
+
+    /// A task's descriptive fields and flags.
+    fn task_header(&mut self, out: &mut String, task: &Task) {
+        let t = &task.name;
         let text_field = |m: &mut Self, out: &mut String, field: &str, value: &str| {
             if !value.is_empty() {
                 let v = m.template(value, &format!("task {t} {field}"));
@@ -224,7 +402,10 @@ impl Migrator<'_> {
                 let _ = writeln!(out, "    {flag}: true");
             }
         }
-        if let Some(run) = task.run {
+        let policy = task
+            .run
+            .or((self.file.run != super::model::RunPolicy::Always).then_some(self.file.run));
+        if let Some(run) = policy {
             let _ = writeln!(
                 out,
                 "    run: {}",
@@ -233,14 +414,28 @@ impl Migrator<'_> {
                     .replace("whenchanged", "when_changed")
             );
         }
-        if !task.aliases.is_empty() {
-            let list: Vec<String> = task.aliases.iter().map(|a| quoted(a)).collect();
+        let aliases: Vec<&String> = task
+            .aliases
+            .iter()
+            .filter(|a| {
+                let taken = self.file.tasks.contains_key(a.as_str());
+                if taken {
+                    self.kept.push(format!(
+                        "task {t}: alias {a:?} names another task (hoist refuses that); dropped"
+                    ));
+                }
+                !taken
+            })
+            .collect();
+        if !aliases.is_empty() {
+            let list: Vec<String> = aliases.iter().map(|a| quoted(a)).collect();
             let _ = writeln!(out, "    aliases: [{}]", list.join(", "));
         }
-        self.unsupported(task);
-        self.list(out, task, "sources", &task.sources);
-        self.list(out, task, "generates", &task.generates);
-        self.list(out, task, "status", &task.status);
+    }
+
+    /// A task's preconditions and requirements.
+    fn task_checks(&mut self, out: &mut String, task: &Task) {
+        let t = &task.name;
         if !task.preconditions.is_empty() {
             out.push_str("    preconditions:\n");
             for p in &task.preconditions {
@@ -263,27 +458,16 @@ impl Migrator<'_> {
         }
         if !task.requires.is_empty() {
             let names: Vec<String> = task.requires.iter().map(|r| quoted(&r.name)).collect();
-            let _ = writeln!(out, "    requires: [{}]", names.join(", "));
-            if task.requires.iter().any(|r| r.allowed.is_some()) {
-                self.kept.push(format!(
-                    "task {t}: `requires` with `enum:`: only the names are kept"
-                ));
-            }
-        }
-        self.vars_block(out, "vars", &task.vars, "    ", false);
-        self.vars_block(out, "env", &task.env, "    ", true);
-        if !task.deps.is_empty() {
-            out.push_str("    deps:\n");
-            for dep in &task.deps {
-                self.dep(out, task, dep);
-            }
-        }
-        let steps = self.steps(task);
-        if !steps.is_empty() {
-            out.push_str("    cmds:\n");
-            for step in steps {
-                out.push_str(&step);
-            }
+            let _ = writeln!(out, "    requires: {{vars: [{}]}}", names.join(", "));
+            let enums = task.requires.iter().any(|r| r.allowed.is_some());
+            self.kept.push(format!(
+                "task {t}: `requires`: hoist also refuses an empty value{}",
+                if enums {
+                    ", and `enum:` is not kept"
+                } else {
+                    ""
+                }
+            ));
         }
     }
 
@@ -329,9 +513,7 @@ impl Migrator<'_> {
         for (name, def) in vars {
             let value = match def {
                 VarDef::Static(Node::Str(s)) => quoted(&self.template(s, place)),
-                VarDef::Static(node) | VarDef::Map(node) => {
-                    serde_json::to_string(&node_json(node)).unwrap_or_default()
-                }
+                VarDef::Static(node) | VarDef::Map(node) => self.value(node, place),
                 VarDef::Sh(c) => format!("{{sh: {}}}", quoted(&self.template(c, place))),
                 VarDef::Ref(expr) => {
                     self.kept
@@ -349,6 +531,7 @@ impl Migrator<'_> {
         if dep.looping.is_some() {
             self.kept.push(format!("{place}: `for:` is not migrated"));
         }
+        self.check_target(task, &dep.task);
         let name = self.template(&dep.task, &place);
         if dep.vars.is_empty() && !dep.silent {
             let _ = writeln!(out, "      - {}", quoted(&name));
@@ -454,6 +637,7 @@ impl Migrator<'_> {
         let (body, kind) = match &cmd.action {
             Action::Shell(text) => (quoted(&self.template(text, &place)), "cmd"),
             Action::Call { task: name, vars } => {
+                self.check_target(task, name);
                 let name = self.template(name, &place);
                 let vars = self.call_vars(vars, &place);
                 let body = if vars.is_empty() {
@@ -498,25 +682,11 @@ fn node_json(node: &Node) -> serde_json::Value {
     }
 }
 
-/// Every variable name a file defines (globals, env, task and call vars,
-/// loop names), so that other names can be read from the environment.
-fn defined_names(file: &Taskfile) -> Vec<String> {
-    let mut names: Vec<String> = file
-        .vars
-        .iter()
-        .chain(&file.env)
-        .map(|(n, _)| n.clone())
-        .collect();
-    for task in file.tasks.values() {
-        names.extend(task.vars.iter().chain(&task.env).map(|(n, _)| n.clone()));
-        for cmd in &task.cmds {
-            if let Action::Call { vars, .. } = &cmd.action {
-                names.extend(vars.iter().map(|(n, _)| n.clone()));
-            }
-        }
-        for dep in &task.deps {
-            names.extend(dep.vars.iter().map(|(n, _)| n.clone()));
-        }
-    }
-    names
+/// Whether a Go template in `text` reads `.NAME`.
+fn reads_var(text: &str, name: &str) -> bool {
+    let needle = format!(".{name}");
+    text.match_indices(&needle).any(|(at, _)| {
+        let after = text[at + needle.len()..].chars().next();
+        !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }

@@ -82,14 +82,26 @@ pub(crate) fn applies(args: &[OsString]) -> bool {
         let path = dir
             .as_deref()
             .map_or(taskfile.clone(), |d| d.join(&taskfile));
+        if path.to_string_lossy().contains("://") {
+            return true;
+        }
         if path.is_dir() {
             return crate::taskfile::FILE_NAMES
                 .iter()
                 .all(|n| !path.join(n).is_file())
                 && model::file_in(&path).is_some();
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        return !crate::taskfile::FILE_NAMES.contains(&name);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            // Another name: a go-task file says `version: '3'` at its top.
+            return model::FILE_NAMES.contains(&name)
+                || text.lines().any(|l| {
+                    l.strip_prefix("version:")
+                        .is_some_and(|v| v.trim().trim_matches(['\'', '"']).starts_with('3'))
+                });
+        }
+        // A file that does not exist: whichever mode this directory is in
+        // says so.
     }
     let Ok(cwd) = std::env::current_dir() else {
         return false;

@@ -14,7 +14,7 @@ pub(crate) fn to_minijinja(
     rename: &dyn Fn(&str) -> String,
 ) -> Result<String, String> {
     if !super::is_template(source) {
-        return Ok(source.to_owned());
+        return Ok(escape_text(source));
     }
     let tree = parse::parse(source).map_err(|e| e.message)?;
     if !tree.defines.is_empty() {
@@ -36,11 +36,7 @@ impl Cx<'_> {
         for node in nodes {
             match node {
                 Node::Text(start, end) => {
-                    let text = &self.source[*start as usize..*end as usize];
-                    if text.contains("{%") || text.contains("{#") {
-                        return Err("text that looks like minijinja syntax".into());
-                    }
-                    out.push_str(text);
+                    out.push_str(&escape_text(&self.source[*start as usize..*end as usize]));
                 }
                 Node::Action(pipe) => {
                     out.push_str("{{ ");
@@ -128,6 +124,14 @@ impl Cx<'_> {
             }
             "printf" => {
                 let (format, values) = args.split_first().ok_or("`printf` without a format")?;
+                let plain = rest.first().is_some_and(|a| match &a.kind {
+                    ArgKind::String(f, _) => printf_verbs_ok(f),
+                    _ => false,
+                });
+                if !plain {
+                    return Err("`printf` with a format other than %s/%d/%v".into());
+                }
+                let format = format.replace("%v", "%s");
                 format!("({format} | format({}))", values.join(", "))
             }
             "eq" | "ne" | "lt" | "le" | "gt" | "ge" => {
@@ -195,6 +199,25 @@ impl Cx<'_> {
             ArgKind::Chain(..) => return Err("fields of a pipeline's result".into()),
         })
     }
+}
+
+/// Whether every verb of a printf format means the same to minijinja's
+/// `format` (`%v` is written as `%s`).
+fn printf_verbs_ok(format: &str) -> bool {
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' && !matches!(chars.next(), Some('s' | 'd' | 'v' | '%')) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Literal text with minijinja's other delimiters (`{#` in bash's `${#a[@]}`,
+/// `{%`) written as expressions, so they stay text.
+fn escape_text(text: &str) -> String {
+    text.replace("{#", "{{ \"{#\" | safe }}")
+        .replace("{%", "{{ \"{%\" | safe }}")
 }
 
 fn clone_func(kind: &ArgKind) -> ArgKind {
