@@ -413,28 +413,103 @@ pub(crate) async fn check(script: &str, dir: &std::path::Path, env: &[(String, S
 /// failing statement as go-task's interpreter does, and bash understands the
 /// bashisms Taskfiles use (`[[ ]]`, arrays, `${v^^}`) that `sh` rejects.
 /// `set` and `shopt` are go-task's option names (`pipefail`, `globstar`).
-pub(crate) fn bash(
-    script: &str,
-    dir: &Path,
-    set: &[String],
-    shopt: &[String],
-) -> std::process::Command {
-    let mut command = std::process::Command::new("bash");
-    command.arg("-e");
-    for option in set {
-        match option.as_str() {
-            "e" | "errexit" => {}
-            short if short.len() == 1 => {
-                command.arg(format!("-{short}"));
-            }
-            long => {
-                command.arg("-o").arg(long);
+/// Blocking: go-task mode runs its tasks on threads.
+pub(crate) struct Bash(std::process::Command);
+
+impl Bash {
+    pub(crate) fn new(
+        script: &str,
+        dir: &Path,
+        set: &[String],
+        shopt: &[String],
+        env: &[(String, String)],
+    ) -> Bash {
+        let mut command = std::process::Command::new("bash");
+        command.arg("-e");
+        for option in set {
+            match option.as_str() {
+                "e" | "errexit" => {}
+                short if short.len() == 1 => {
+                    command.arg(format!("-{short}"));
+                }
+                long => {
+                    command.arg("-o").arg(long);
+                }
             }
         }
+        for option in shopt {
+            command.arg("-O").arg(option);
+        }
+        command
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        Bash(command)
     }
-    for option in shopt {
-        command.arg("-O").arg(option);
+
+    /// Runs with hoist's stdin, stdout and stderr.
+    pub(crate) fn run(mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.status()
     }
-    command.arg("-c").arg(script).current_dir(dir);
-    command
+
+    /// Runs with stdout captured; stderr captured too, or passed through.
+    pub(crate) fn capture(
+        mut self,
+        stderr: bool,
+        stdin: bool,
+    ) -> std::io::Result<std::process::Output> {
+        use std::process::Stdio;
+        self.0
+            .stdin(if stdin {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .stderr(if stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
+            .output()
+    }
+
+    /// Runs with each line of its stdout and stderr handed to `line`
+    /// (`true` for stderr) as it comes.
+    pub(crate) fn lines(
+        mut self,
+        line: &(dyn Fn(bool, &[u8]) + Sync),
+    ) -> std::io::Result<std::process::ExitStatus> {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = self
+            .0
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let out = child.stdout.take().expect("piped");
+        let err = child.stderr.take().expect("piped");
+        let pump = |stream: &mut dyn std::io::Read, is_stderr: bool| {
+            for text in std::io::BufReader::new(stream).split(b'\n') {
+                let Ok(text) = text else { break };
+                line(is_stderr, &text);
+            }
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| pump(&mut { out }, false));
+            s.spawn(|| pump(&mut { err }, true));
+        });
+        child.wait()
+    }
+
+    /// Runs with no input or output; true when it succeeds.
+    pub(crate) fn check(mut self) -> bool {
+        use std::process::Stdio;
+        self.0
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
 }

@@ -907,6 +907,38 @@ fn interrupting_a_push_after_a_tag_landed_says_which_did() {
     }
 }
 
+/// A git repository (a `v1.0.0` tag on `main`) holding examples/tutorial with
+/// `project` as its `PROJECT_NAME`.
+fn tutorial_copy(project: &str) -> Test {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tutorial");
+    let tutorial = std::fs::read_to_string(example.join("Taskfile.yml")).unwrap();
+    let test = Test::new();
+    let dir = test.path();
+    for name in [
+        "Dockerfile",
+        "go.mod",
+        "main.go",
+        "main_test.go",
+        ".dockerignore",
+    ] {
+        std::fs::copy(example.join(name), dir.join(name)).unwrap();
+    }
+    let taskfile = tutorial.replace(
+        "PROJECT_NAME: hbaas-server",
+        &format!("PROJECT_NAME: {project}"),
+    );
+    assert_ne!(
+        taskfile, tutorial,
+        "the tutorial names its project hbaas-server"
+    );
+    std::fs::write(dir.join("Taskfile.yml"), taskfile).unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "tutorial"]);
+    git(dir, &["tag", "-a", "v1.0.0", "-m", "release 1.0.0"]);
+    test
+}
+
 /// The founding tutorial's Taskfile (examples/tutorial), unchanged but for
 /// its project name (so that the two tools' images and repositories can be
 /// told apart), run by go-task and by hoist: the same exit codes and the same
@@ -924,43 +956,25 @@ fn tutorial_taskfile_lands_what_go_task_lands() {
     let go_task = crate::compat::go_task().unwrap_or_else(|why| {
         panic!("this test compares with go-task 3.54 (scripts/setup.sh installs it): {why}")
     });
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tutorial");
-    let tutorial = std::fs::read_to_string(example.join("Taskfile.yml")).unwrap();
     let tools = [
         ("go-task", unique("tut-gotask")),
         ("hoist", unique("tut-hoist")),
+        ("hoist --migrate", unique("tut-migrated")),
     ];
-    let _made = Made::by(&[&tools[0].1, &tools[1].1]).with_new_untagged();
+    let _made = Made::by(&[&tools[0].1, &tools[1].1, &tools[2].1]).with_new_untagged();
     let tests: Vec<Test> = tools
         .iter()
-        .map(|(_, project)| {
-            let test = Test::new();
-            let dir = test.path();
-            for name in [
-                "Dockerfile",
-                "go.mod",
-                "main.go",
-                "main_test.go",
-                ".dockerignore",
-            ] {
-                std::fs::copy(example.join(name), dir.join(name)).unwrap();
-            }
-            let taskfile = tutorial.replace(
-                "PROJECT_NAME: hbaas-server",
-                &format!("PROJECT_NAME: {project}"),
-            );
-            assert_ne!(
-                taskfile, tutorial,
-                "the tutorial names its project hbaas-server"
-            );
-            std::fs::write(dir.join("Taskfile.yml"), taskfile).unwrap();
-            git(dir, &["init", "-q", "-b", "main"]);
-            git(dir, &["add", "."]);
-            git(dir, &["commit", "-qm", "tutorial"]);
-            git(dir, &["tag", "-a", "v1.0.0", "-m", "release 1.0.0"]);
-            test
-        })
+        .map(|(_, project)| tutorial_copy(project))
         .collect();
+    // The third copy runs the native file `hoist --migrate` writes.
+    let migrate = tests[2]
+        .command()
+        .args(["--migrate", "--to", "hoist.yml"])
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&migrate.stderr);
+    assert!(migrate.status.success(), "{summary}");
+    assert!(summary.contains("migrated everything"), "{summary}");
     let run = |i: usize| -> (i32, String) {
         let test = &tests[i];
         let mut command = if i == 0 {
@@ -992,6 +1006,16 @@ fn tutorial_taskfile_lands_what_go_task_lands() {
     assert_eq!(hoist_code, 0, "hoist on main: {hoist_err}");
     assert_eq!(tags(0), sorted(&["latest", "main", "v1.0.0"]));
     assert_eq!(tags(1), tags(0), "hoist landed other tags than go-task");
+    let (migrated_code, migrated_err) = run(2);
+    assert_eq!(
+        migrated_code, 0,
+        "migrated hoist.yml on main: {migrated_err}"
+    );
+    assert_eq!(
+        tags(2),
+        tags(0),
+        "the migrated file landed other tags than go-task"
+    );
 
     for test in &tests {
         git(test.path(), &["checkout", "-q", "-b", "feature/x"]);

@@ -9,11 +9,11 @@ use super::model::{self, Action, Cmd, For, GroupMarks, Looping, OutputStyle, Run
 use super::node::Node;
 use super::vars::{render, status_text, text_of, Compiler, Data, Flags, Scope};
 use super::{Code, Failure};
+use crate::exec::Bash;
 use crate::gotmpl::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// How many times one task may be entered in one run (go-task's guard
@@ -715,13 +715,7 @@ impl Executor {
         }
     }
 
-    fn command(
-        &self,
-        task: &Task,
-        text: &str,
-        cmd: Option<&Cmd>,
-        scope: &Scope,
-    ) -> std::process::Command {
+    fn command(&self, task: &Task, text: &str, cmd: Option<&Cmd>, scope: &Scope) -> Bash {
         let mut set = self.compiler.file.set.clone();
         set.extend(task.set.iter().cloned());
         let mut shopt = self.compiler.file.shopt.clone();
@@ -730,9 +724,13 @@ impl Executor {
             set.extend(cmd.set.iter().cloned());
             shopt.extend(cmd.shopt.iter().cloned());
         }
-        let mut command = crate::exec::bash(text, &scope.dir, &set, &shopt);
-        command.envs(Compiler::env_for_shell(&scope.env));
-        command
+        Bash::new(
+            text,
+            &scope.dir,
+            &set,
+            &shopt,
+            &Compiler::env_for_shell(&scope.env),
+        )
     }
 
     fn shell(
@@ -756,7 +754,7 @@ impl Executor {
                 )
             })?;
         }
-        let mut command = self.command(task, text, Some(cmd), scope);
+        let command = self.command(task, text, Some(cmd), scope);
         let spawn_error = |e: std::io::Error| {
             Failure::new(Code::TaskRun, format!("cannot run bash for `{text}`: {e}"))
         };
@@ -766,30 +764,18 @@ impl Executor {
             self.style
         };
         match style {
-            OutputStyle::Interleaved => command.status().map_err(spawn_error),
+            OutputStyle::Interleaved => command.run().map_err(spawn_error),
             OutputStyle::Prefixed => {
                 let prefix = match &task.prefix {
                     Some(p) => render(p, data)?,
                     None => task.name.clone(),
                 };
-                let mut child = command
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .map_err(spawn_error)?;
-                let out = child.stdout.take().expect("piped");
-                let err = child.stderr.take().expect("piped");
-                std::thread::scope(|s| {
-                    s.spawn(|| prefix_lines(out, &prefix, false));
-                    s.spawn(|| prefix_lines(err, &prefix, true));
-                });
-                child.wait().map_err(spawn_error)
+                command
+                    .lines(&|is_stderr, line| prefix_line(&prefix, is_stderr, line))
+                    .map_err(spawn_error)
             }
             OutputStyle::Group => {
-                let output = command
-                    .stdin(Stdio::inherit())
-                    .output()
-                    .map_err(spawn_error)?;
+                let output = command.capture(true, true).map_err(spawn_error)?;
                 let quiet = output.stdout.is_empty() && output.stderr.is_empty();
                 if quiet || (self.marks.error_only && output.status.success()) {
                     return Ok(output.status);
@@ -849,12 +835,7 @@ impl Executor {
         if !scope.dir.is_dir() {
             return false;
         }
-        self.command(task, text, None, scope)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        self.command(task, text, None, scope).check()
     }
 
     fn prompt(&self, task: &Task, scope: &Scope) -> Result<(), Failure> {
@@ -1082,17 +1063,14 @@ impl Executor {
     }
 }
 
-fn prefix_lines(stream: impl Read, prefix: &str, is_stderr: bool) {
-    for line in BufReader::new(stream).split(b'\n') {
-        let Ok(line) = line else { break };
-        let text = format!("[{prefix}] {}\n", String::from_utf8_lossy(&line));
-        if is_stderr {
-            let _ = std::io::stderr().write_all(text.as_bytes());
-        } else {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-        }
+fn prefix_line(prefix: &str, is_stderr: bool, line: &[u8]) {
+    let text = format!("[{prefix}] {}\n", String::from_utf8_lossy(line));
+    if is_stderr {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
     }
 }
 

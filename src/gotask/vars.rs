@@ -143,11 +143,8 @@ impl Compiler {
             return done.clone();
         }
         let env = Compiler::env_for_shell(&env_from(data, &self.env_keys()));
-        let mut cmd = crate::exec::bash(command, dir, &self.file.set, &self.file.shopt);
-        cmd.envs(env)
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit());
-        let result = match cmd.output() {
+        let bash = crate::exec::Bash::new(command, dir, &self.file.set, &self.file.shopt, &env);
+        let result = match bash.capture(false, false) {
             Ok(out) if out.status.success() => {
                 let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
                 if text.ends_with('\n') {
