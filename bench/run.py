@@ -199,11 +199,13 @@ def pipeline_cases(tmp):
 
 
 def compat_cases(tmp):
-    """The founding tutorial's Taskfile (examples/tutorial), run by hoist's
+    """The founding tutorial's Taskfile (examples/tutorial, beside the Go
+    service of examples/hbaas without its hoist.yml), run by hoist's
     go-task mode and by go-task itself. Its tasks have no descriptions, so
     `--list` exits 1 with a message for both tools (timed all the same)."""
     cwd = os.path.join(tmp, "tutorial")
-    shutil.copytree(os.path.join(ROOT, "examples", "tutorial"), cwd)
+    shutil.copytree(EXAMPLE, cwd, ignore=shutil.ignore_patterns("hbaas-server", ".hoist", ".task", "hoist.yml"))
+    shutil.copy(os.path.join(ROOT, "examples", "tutorial", "Taskfile.yml"), cwd)
     git(cwd, "init", "-q", "-b", "main")
     git(cwd, "add", ".")
     git(cwd, "commit", "-qm", "bench")

@@ -907,11 +907,13 @@ fn interrupting_a_push_after_a_tag_landed_says_which_did() {
     }
 }
 
-/// A git repository (a `v1.0.0` tag on `main`) holding examples/tutorial with
-/// `project` as its `PROJECT_NAME`.
+/// A git repository (a `v1.0.0` tag on `main`) holding the Go service of
+/// examples/hbaas and the Taskfile of examples/tutorial with `project` as its
+/// `PROJECT_NAME`.
 fn tutorial_copy(project: &str) -> Test {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tutorial");
-    let tutorial = std::fs::read_to_string(example.join("Taskfile.yml")).unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let example = examples.join("hbaas");
+    let tutorial = std::fs::read_to_string(examples.join("tutorial/Taskfile.yml")).unwrap();
     let test = Test::new();
     let dir = test.path();
     for name in [

@@ -1,3 +1,0 @@
-module example.com/hbaas
-
-go 1.19
