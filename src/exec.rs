@@ -445,12 +445,16 @@ impl Bash {
             .arg(script)
             .current_dir(dir)
             .envs(env.iter().map(|(k, v)| (k, v)));
+        if own_groups() {
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        }
         Bash(command)
     }
 
     /// Runs with hoist's stdin, stdout and stderr.
     pub(crate) fn run(mut self) -> std::io::Result<std::process::ExitStatus> {
-        self.0.status()
+        let child = self.0.spawn()?;
+        wait_tracked(child)
     }
 
     /// Runs with stdout captured; stderr captured too, or passed through.
@@ -460,18 +464,24 @@ impl Bash {
         stdin: bool,
     ) -> std::io::Result<std::process::Output> {
         use std::process::Stdio;
-        self.0
+        let child = self
+            .0
             .stdin(if stdin {
                 Stdio::inherit()
             } else {
                 Stdio::null()
             })
+            .stdout(Stdio::piped())
             .stderr(if stderr {
                 Stdio::piped()
             } else {
                 Stdio::inherit()
             })
-            .output()
+            .spawn()?;
+        let slot = track(child.id());
+        let output = child.wait_with_output();
+        untrack(slot);
+        output
     }
 
     /// Runs with each line of its stdout and stderr handed to `line`
@@ -495,11 +505,14 @@ impl Bash {
                 line(is_stderr, &text);
             }
         };
+        let slot = track(child.id());
         std::thread::scope(|s| {
             s.spawn(|| pump(&mut { out }, false));
             s.spawn(|| pump(&mut { err }, true));
         });
-        child.wait()
+        let status = child.wait();
+        untrack(slot);
+        status
     }
 
     /// Runs with no input or output; true when it succeeds.
@@ -509,7 +522,123 @@ impl Bash {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
+            .spawn()
+            .and_then(wait_tracked)
             .is_ok_and(|s| s.success())
+    }
+}
+
+// On a terminal, go-task mode's bash children share hoist's process group,
+// so that Ctrl-C reaches them from the terminal and interactive commands can
+// read it; elsewhere (CI) each gets a group of its own. Either way a signal
+// sent to hoist alone (SIGTERM from CI, SIGHUP) is passed on to each running
+// child (its whole group when it has one) by a watcher thread.
+
+/// Whether each command gets a process group of its own: when stdin is no
+/// terminal (a background group reading the terminal would be stopped).
+fn own_groups() -> bool {
+    use std::io::IsTerminal;
+    static OWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OWN.get_or_init(|| !std::io::stdin().is_terminal())
+}
+
+/// Pids of the running bash children (0: a free slot).
+static RUNNING: [std::sync::atomic::AtomicU32; 64] =
+    [const { std::sync::atomic::AtomicU32::new(0) }; 64];
+/// The first stop signal received, 0 until then.
+static STOPPED_BY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+fn track(pid: u32) -> Option<usize> {
+    RUNNING.iter().position(|slot| {
+        slot.compare_exchange(0, pid, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    })
+}
+
+fn untrack(slot: Option<usize>) {
+    if let Some(i) = slot {
+        RUNNING[i].store(0, Ordering::SeqCst);
+    }
+}
+
+fn wait_tracked(mut child: std::process::Child) -> std::io::Result<std::process::ExitStatus> {
+    let slot = track(child.id());
+    let status = child.wait();
+    untrack(slot);
+    status
+}
+
+/// The signal that asked go-task mode to stop, if one did.
+pub(crate) fn stop_signal() -> Option<i32> {
+    match STOPPED_BY.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+/// From now on SIGINT, SIGTERM and SIGHUP are taken by a watcher thread:
+/// the first is passed on to the running children and remembered (no new
+/// command starts); a second one ends hoist at once. Returns once the
+/// handlers are in place. (tokio's signal handling, on a runtime of the
+/// watcher's own: go-task mode itself runs on plain threads.)
+pub(crate) fn forward_stop_signals() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+        else {
+            let _ = ready_tx.send(());
+            return;
+        };
+        runtime.block_on(async move {
+            let kinds = [
+                (SignalKind::interrupt(), nix::sys::signal::Signal::SIGINT),
+                (SignalKind::terminate(), nix::sys::signal::Signal::SIGTERM),
+                (SignalKind::hangup(), nix::sys::signal::Signal::SIGHUP),
+            ];
+            let mut streams = Vec::new();
+            for (kind, number) in kinds {
+                if let Ok(stream) = signal(kind) {
+                    streams.push((stream, number));
+                }
+            }
+            let _ = ready_tx.send(());
+            loop {
+                let received = {
+                    let waits = streams.iter_mut().map(|(stream, number)| {
+                        let number = *number;
+                        Box::pin(async move { stream.recv().await.map(|()| number) })
+                    });
+                    futures_util::future::select_all(waits).await.0
+                };
+                let Some(signal) = received else { return };
+                stop_with(signal);
+            }
+        });
+    });
+    let _ = ready.recv();
+}
+
+/// The first stop signal: remembered and passed on; a second ends hoist.
+fn stop_with(signal: nix::sys::signal::Signal) {
+    let number = signal as i32;
+    if STOPPED_BY
+        .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
+        std::process::exit(128 + number);
+    }
+    for slot in &RUNNING {
+        let pid = slot.load(Ordering::SeqCst);
+        if pid != 0 {
+            let pid = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = if own_groups() {
+                nix::sys::signal::killpg(pid, signal)
+            } else {
+                nix::sys::signal::kill(pid, signal)
+            };
+        }
     }
 }

@@ -728,3 +728,28 @@ fn migrated_cases_dry_run_the_same_commands() {
         "only {migrated} cases / {compared} runs: {not_migrated:?}"
     );
 }
+
+/// A SIGTERM sent to hoist alone (a CI job cancelled) reaches the command
+/// running in go-task mode, whole (`sleep` inside a compound line too), and
+/// no later command starts.
+#[test]
+fn sigterm_stops_the_running_command_and_the_run() {
+    let test = crate::common::Test::new().file(
+        "Taskfile.yml",
+        "version: '3'\ntasks:\n  default:\n    cmds:\n      - echo started; sleep 30; echo slept\n      - echo after\n",
+    );
+    let out = crate::common::signal_once_printed(
+        &test,
+        |line| line == "started",
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    assert!(
+        out.took < Duration::from_secs(5),
+        "took {:?}\n{}",
+        out.took,
+        out.stderr
+    );
+    assert_eq!(out.status, Some(201), "{}", out.stderr);
+    assert_eq!(out.stdout, "started\n");
+    assert!(out.stderr.contains("signal 15"), "{}", out.stderr);
+}

@@ -64,6 +64,7 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
         return listing::summary(&compiler, &tasks);
     }
     let (style, marks) = output_settings(&args, &compiler)?;
+    crate::exec::forward_stop_signals();
     let executor = Executor {
         compiler,
         dry: args.dry,
@@ -687,6 +688,15 @@ impl Executor {
                 }
                 if self.dry {
                     return Ok(());
+                }
+                if let Some(signal) = crate::exec::stop_signal() {
+                    return Err(Failure {
+                        status: Some(128 + signal),
+                        ..Failure::new(
+                            Code::TaskRun,
+                            format!("stopped by signal {signal} before `{text}`"),
+                        )
+                    });
                 }
                 let status = self.shell(task, &text, cmd, scope, data)?;
                 if status.success() {
