@@ -82,10 +82,11 @@ pub(crate) enum Error {
         signal: i32,
     },
 
-    #[error("task `{task}`: cannot run `{command}`: {source}")]
+    #[error("task `{task}`: cannot run `{command}` in {}: {source}{}", dir.display(), if dir.is_dir() { "" } else { " (that directory does not exist: check the task's `dir:`)" })]
     Spawn {
         task: String,
         command: String,
+        dir: PathBuf,
         source: std::io::Error,
     },
 

@@ -306,14 +306,15 @@ fn a_command_killed_by_a_signal_exits_128_plus_the_signal() {
 }
 
 #[test]
-fn a_command_that_cannot_start_names_task_and_command() {
+fn a_command_that_cannot_start_names_task_command_and_directory() {
     Test::new()
         .hoist_yml("tasks:\n  t: {dir: missing, cmds: [echo hi]}\n")
         .args(&["t"])
         .run()
         .status(201)
+        .stderr_has("error: task `t`: cannot run `echo hi` in /")
         .stderr_has(
-            "error: task `t`: cannot run `echo hi`: No such file or directory (os error 2)\n",
+            "/missing: No such file or directory (os error 2) (that directory does not exist: check the task's `dir:`)\n",
         );
 }
 

@@ -705,21 +705,8 @@ const FILTERS: &[&str] = &[
     "attr('x')",
 ];
 
-const NAMES: &[&str] = &[
-    "VERSION",
-    "GIT_BRANCH",
-    "GIT_COMMIT",
-    "GIT_SHORT_COMMIT",
-    "GIT_TAG",
-    "GIT_DIRTY",
-    "BUILD_TIME",
-    "OS",
-    "ARCH",
-    "ROOT_DIR",
-    "TASKFILE_DIR",
-    "USER_WORKING_DIR",
-    "TASK",
-    "CLI_ARGS",
+/// Names a template may read besides hoist's built-ins ([`crate::vars::BUILTINS`]).
+const OTHER_NAMES: &[&str] = &[
     "LIST",
     "MAP",
     "NONE",
@@ -755,7 +742,8 @@ fn literal() -> impl Strategy<Value = String> {
 
 pub(super) fn expr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
-        3 => select(NAMES).prop_map(str::to_owned),
+        2 => select(crate::vars::BUILTINS).prop_map(str::to_owned),
+        2 => select(OTHER_NAMES).prop_map(str::to_owned),
         3 => literal(),
     ];
     leaf.prop_recursive(5, 32, 4, |inner| {

@@ -140,6 +140,7 @@ impl Runner {
             Err(source) => Error::Spawn {
                 task,
                 command,
+                dir: run.scope.dir().to_path_buf(),
                 source,
             },
         };
