@@ -440,69 +440,17 @@ pub(crate) fn b64_decode(s: &str) -> Result<String, String> {
     }
 }
 
-const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
+/// Go's `base32.StdEncoding` (RFC 4648, padded).
 pub(crate) fn b32_encode(b: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in b.chunks(5) {
-        let mut buf = [0u8; 5];
-        buf[..chunk.len()].copy_from_slice(chunk);
-        let v = u64::from_be_bytes([0, 0, 0, buf[0], buf[1], buf[2], buf[3], buf[4]]);
-        let chars = match chunk.len() {
-            1 => 2,
-            2 => 4,
-            3 => 5,
-            4 => 7,
-            _ => 8,
-        };
-        for i in 0..8 {
-            if i < chars {
-                out.push(B32[((v >> (35 - i * 5)) & 31) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    data_encoding::BASE32.encode(b)
 }
 
+/// Decodes as Go does; errors say what Go's say.
 pub(crate) fn b32_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    if b.len() % 8 != 0 {
-        return Err(format!(
-            "illegal base32 data at input byte {}",
-            b.len() / 8 * 8
-        ));
-    }
-    for (ci, chunk) in b.chunks(8).enumerate() {
-        let mut v: u64 = 0;
-        let mut n = 0;
-        for (i, &c) in chunk.iter().enumerate() {
-            if c == b'=' {
-                if chunk[i..].iter().any(|&x| x != b'=') || ci != b.len() / 8 - 1 {
-                    return Err(format!("illegal base32 data at input byte {}", ci * 8 + i));
-                }
-                break;
-            }
-            let Some(d) = B32.iter().position(|&x| x == c) else {
-                return Err(format!("illegal base32 data at input byte {}", ci * 8 + i));
-            };
-            v |= (d as u64) << (35 - i * 5);
-            n += 1;
-        }
-        let bytes = match n {
-            8 => 5,
-            7 => 4,
-            5 => 3,
-            4 => 2,
-            2 => 1,
-            _ => return Err(format!("illegal base32 data at input byte {}", ci * 8 + n)),
-        };
-        let all = v.to_be_bytes();
-        out.extend_from_slice(&all[3..3 + bytes]);
-    }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    data_encoding::BASE32
+        .decode(s.as_bytes())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .map_err(|e| format!("illegal base32 data at input byte {}", e.position))
 }
 
 // ---------------------------------------------------------------- spew
