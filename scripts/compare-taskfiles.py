@@ -51,8 +51,11 @@ def compare_dir(path, hoist, task):
         shutil.copytree(path, work, symlinks=True)
         home = os.path.join(tmp, "home")
         os.mkdir(home)
-        files = [f for f in os.listdir(work) if re.match(r"[Tt]askfile(\.dist)?\.ya?ml$", f)]
-        text = open(os.path.join(work, files[0])).read() if files else ""
+        text = ""
+        for folder, _, names_here in os.walk(work):
+            for f in names_here:
+                if f.endswith((".yml", ".yaml")):
+                    text += open(os.path.join(folder, f), errors="replace").read()
         names = []
         for args in (["--list-all"], ["--list", "--json"]):
             checks += 1
@@ -71,7 +74,15 @@ def compare_dir(path, hoist, task):
             if has_sh:
                 continue
             checks += 1
-            want, got = run(task, ["--dry", name], work, home), run(hoist, ["--dry", name], work, home)
+            # Each in a fresh copy (go-task writes .task/ even for listings),
+            # at the same path (commands may show it).
+            fresh = os.path.join(tmp, "dry")
+            results = []
+            for tool in (task, hoist):
+                shutil.rmtree(fresh, ignore_errors=True)
+                shutil.copytree(path, fresh, symlinks=True)
+                results.append(run(tool, ["--dry", name], fresh, home))
+            want, got = results
             wl, gl = dry_lines(want[2], "task:"), dry_lines(got[2], "hoist:")
             if (want[0], want[1], wl) != (got[0], got[1], gl):
                 diffs.append((f"--dry {name}", f"go-task {want[0]} / hoist {got[0]}\n--- go-task\n" + "\n".join(wl)

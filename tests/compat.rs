@@ -696,11 +696,12 @@ fn migrated_cases_dry_run_the_same_commands() {
         }
         std::fs::remove_file(native.join("Taskfile.yml")).unwrap();
         migrated += 1;
-        // hoist's own --dry shows what would run without running checks;
-        // go-task's skips up-to-date tasks and stops at preconditions: the
-        // two dry runs only mean the same for tasks without checks.
+        // hoist's own --dry shows every command, silent ones too, and runs
+        // no checks; go-task's hides silent commands, skips up-to-date tasks
+        // and stops at preconditions: the two dry runs only mean the same for
+        // tasks without checks or silence.
         let text = std::fs::read_to_string(original.join("Taskfile.yml")).unwrap();
-        if ["status:", "preconditions:", "sources:"]
+        if ["status:", "preconditions:", "sources:", "silent:"]
             .iter()
             .any(|k| text.contains(k))
         {
@@ -712,7 +713,7 @@ fn migrated_cases_dry_run_the_same_commands() {
         failures.append(&mut differ);
     }
     say(&format!(
-        "--migrate: {migrated} cases migrated whole ({with_checks} not compared: status/preconditions/sources), \
+        "--migrate: {migrated} cases migrated whole ({with_checks} not compared: status/preconditions/sources/silent), \
          {compared} dry runs compared, {} cases with something left untranslated",
         not_migrated.len()
     ));

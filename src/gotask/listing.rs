@@ -2,9 +2,10 @@
 //! `--list-all`, `--silent` names, `--json`, and `--summary`.
 
 use super::args::Args;
-use super::model::{Action, Task};
+use super::model::{Action, Task, VarDef};
 use super::vars::{render, text_of, Compiler};
 use super::Failure;
+use crate::gotmpl::Value;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -18,10 +19,13 @@ fn shown<'a>(compiler: &'a Compiler, all: bool, sort: Option<&str>) -> Vec<&'a T
         .filter(|t| !t.internal && (all || !t.desc.is_empty()))
         .collect();
     if sort != Some("none") {
-        // Root tasks first, then each namespace, as go-task sorts.
+        // As go-task sorts: names without a namespace first, then the rest,
+        // each alphabetically.
         tasks.sort_by(|a, b| {
-            let depth = |t: &Task| t.name.matches(':').count();
-            depth(a).cmp(&depth(b)).then_with(|| a.name.cmp(&b.name))
+            let namespaced = |t: &Task| t.name.contains(':');
+            namespaced(a)
+                .cmp(&namespaced(b))
+                .then_with(|| a.name.cmp(&b.name))
         });
     }
     tasks
@@ -33,14 +37,13 @@ fn write_stdout(text: &str) {
     let _ = out.flush();
 }
 
-/// A description as the listing shows it: rendered with the Taskfile's
-/// variables (not the command line's), its first line.
+/// A description rendered with the Taskfile's variables (not the command
+/// line's), as the JSON listing shows it.
 fn desc(compiler: &Compiler, task: &Task) -> String {
-    let rendered = match compiler.listing_scope(task) {
+    match compiler.listing_scope(task) {
         Ok(data) => render(&task.desc, &data).unwrap_or_else(|_| task.desc.clone()),
         Err(_) => task.desc.clone(),
-    };
-    rendered.lines().next().unwrap_or("").to_owned()
+    }
 }
 
 /// `--list`/`--list-all`.
@@ -49,7 +52,11 @@ pub(crate) fn list(compiler: &Compiler, args: &Args) -> Result<(), Failure> {
     let tasks = shown(compiler, all, args.sort.as_deref());
     if args.json {
         write_stdout(&json(compiler, &tasks));
-        return Ok(());
+        return if tasks.is_empty() {
+            Err(Failure::new(super::Code::General, String::new()))
+        } else {
+            Ok(())
+        };
     }
     if args.silent {
         let mut text = String::new();
@@ -93,7 +100,11 @@ fn table(compiler: &Compiler, tasks: &[&Task]) -> String {
     let rows: Vec<Vec<String>> = tasks
         .iter()
         .map(|task| {
-            let mut row = vec![format!("* {}: ", task.name), desc(compiler, task)];
+            // The table shows a description on one line.
+            let mut row = vec![
+                format!("* {}: ", task.name),
+                desc(compiler, task).replace('\n', " "),
+            ];
             if !task.aliases.is_empty() {
                 row.push(format!("(aliases: {})", task.aliases.join(", ")));
             }
@@ -161,7 +172,7 @@ fn location(task: &Task) -> (usize, usize) {
     let mut in_tasks = false;
     for (n, line) in text.lines().enumerate() {
         if !line.starts_with(' ') && !line.is_empty() && !line.starts_with('#') {
-            in_tasks = line.trim_end() == "tasks:";
+            in_tasks = yaml_key(line.trim_end()) == Some("tasks");
             continue;
         }
         if !in_tasks {
@@ -169,9 +180,7 @@ fn location(task: &Task) -> (usize, usize) {
         }
         let trimmed = line.trim_start();
         let column = line.len() - trimmed.len() + 1;
-        let key = trimmed.split(':').next().unwrap_or("");
-        let key = key.trim_matches(|c| c == '"' || c == '\'');
-        if key == local && trimmed[trimmed.find(':').unwrap_or(0)..].starts_with(':') {
+        if yaml_key(trimmed) == Some(local) {
             return (n + 1, column);
         }
     }
@@ -200,6 +209,20 @@ struct JsonLocation {
     line: usize,
     column: usize,
     taskfile: String,
+}
+
+/// The key of a `key: value` (or `key:`) line: up to the first `:` that is
+/// followed by a space or the end, quotes removed.
+fn yaml_key(line: &str) -> Option<&str> {
+    for quote in ['"', '\''] {
+        if let Some(rest) = line.strip_prefix(quote) {
+            let end = rest.find(quote)?;
+            return rest[end + 1..].starts_with(':').then(|| &rest[..end]);
+        }
+    }
+    line.match_indices(':')
+        .find(|(i, _)| matches!(line.as_bytes().get(i + 1), None | Some(b' ' | b'\t')))
+        .map(|(i, _)| line[..i].trim_end())
 }
 
 fn json(compiler: &Compiler, tasks: &[&Task]) -> String {
@@ -231,7 +254,13 @@ fn json(compiler: &Compiler, tasks: &[&Task]) -> String {
         tasks: entries,
         location: compiler.file.path.to_string_lossy().into_owned(),
     };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    // Go's encoder escapes these three, inside strings (the only place
+    // they can be in JSON).
+    let mut text = serde_json::to_string_pretty(&doc)
+        .unwrap_or_default()
+        .replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e");
     text.push('\n');
     text
 }
@@ -251,60 +280,54 @@ pub(crate) fn summary(compiler: &Compiler, names: &[String]) -> Result<(), Failu
     Ok(())
 }
 
+/// Renders for a summary: go-task shows a template it cannot render as written.
+fn shown_text(text: &str, data: &super::vars::Data) -> String {
+    render(text, data).unwrap_or_else(|_| text.to_owned())
+}
+
+/// A variable's value as a summary shows it: `sh: COMMAND` for a command
+/// (go-task does not run them for a summary), else the value in quotes,
+/// unescaped.
+fn summary_value(def: Option<&VarDef>, value: Option<&Value>, data: &super::vars::Data) -> String {
+    match def {
+        Some(VarDef::Sh(command)) => format!("sh: {}", shown_text(command, data)),
+        _ => format!("\"{}\"", value.map(text_of).unwrap_or_default()),
+    }
+}
+
 fn summary_of(compiler: &Compiler, task: &Task, alias: Option<&str>) -> Result<String, Failure> {
-    let scope = compiler.scope(task, alias, &[])?;
+    let scope = compiler.static_scope(task, alias, &[])?;
     let data = &scope.data;
     let title = match &task.label {
-        Some(label) => render(label, data)?,
+        Some(label) => shown_text(label, data),
         None => task.name.clone(),
     };
     let mut out = format!("task: {title}\n\n");
-    let text = if task.summary.is_empty() {
-        render(&task.desc, data)?
-    } else {
-        render(&task.summary, data)?
-    };
+    let text = shown_text(
+        if task.summary.is_empty() {
+            &task.desc
+        } else {
+            &task.summary
+        },
+        data,
+    );
     if text.is_empty() {
         out.push_str("(task does not have description or summary)\n");
     } else {
         out.push_str(text.trim_end_matches('\n'));
         out.push('\n');
     }
-    let mut names: Vec<&str> = Vec::new();
-    for name in compiler
-        .cli_vars
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .chain(compiler.file.vars.iter().map(|(n, _)| n.as_str()))
-        .chain(task.vars.iter().map(|(n, _)| n.as_str()))
-    {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    if !names.is_empty() {
-        out.push_str("\nvars:\n");
-        for name in names {
-            let value = data.get(name).map(text_of).unwrap_or_default();
-            let _ = writeln!(out, "  {name}: {}", serde_json::Value::String(value));
-        }
-    }
-    if !task.env.is_empty() {
-        out.push_str("\nenv:\n");
-        for (name, _) in &task.env {
-            let value = scope
-                .env
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            let _ = writeln!(out, "  {name}: {}", serde_json::Value::String(value));
-        }
-    }
+    summary_vars(&mut out, compiler, task, &scope);
     if !task.requires.is_empty() {
         out.push_str("\nrequires:\n  vars:\n");
         for req in &task.requires {
             let _ = writeln!(out, "    - {}", req.name);
+        }
+    }
+    if !task.deps.is_empty() {
+        out.push_str("\ndependencies:\n");
+        for dep in &task.deps {
+            let _ = writeln!(out, " - {}", full_name(compiler, task, &dep.task));
         }
     }
     if !task.aliases.is_empty() {
@@ -313,25 +336,107 @@ fn summary_of(compiler: &Compiler, task: &Task, alias: Option<&str>) -> Result<S
             let _ = writeln!(out, " - {alias}");
         }
     }
-    if !task.deps.is_empty() {
-        out.push_str("\ndependencies:\n");
-        for dep in &task.deps {
-            let _ = writeln!(out, " - {}", dep.task);
+    summary_commands(&mut out, compiler, task, &scope);
+    Ok(out)
+}
+
+/// A summary's `vars:` and `env:` sections.
+fn summary_vars(out: &mut String, compiler: &Compiler, task: &Task, scope: &super::vars::Scope) {
+    let data = &scope.data;
+    let file = &compiler.file;
+    // go-task's merged vars (the root file's, the command line's, every
+    // included file's), then the task's; a name that is also an env key is
+    // shown under env only.
+    let env_names: Vec<&str> = file
+        .env
+        .iter()
+        .chain(&task.env)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let globals = compiler.merged_globals();
+    let mut names: Vec<(&str, &VarDef)> = Vec::new();
+    for (name, def) in globals.iter().chain(&task.vars) {
+        if env_names.contains(&name.as_str()) {
+            continue;
+        }
+        match names.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = def,
+            None => names.push((name, def)),
         }
     }
+    if !names.is_empty() {
+        out.push_str("\nvars:\n");
+        for (name, def) in names {
+            let _ = writeln!(
+                out,
+                "  {name}: {}",
+                summary_value(Some(def), data.get(name), data)
+            );
+        }
+    }
+    let mut env: Vec<(&str, &VarDef)> = Vec::new();
+    for (name, def) in file.env.iter().chain(&task.env) {
+        match env.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = def,
+            None => env.push((name, def)),
+        }
+    }
+    if !env.is_empty() {
+        out.push_str("\nenv:\n");
+        for (name, def) in env {
+            let value = scope
+                .env
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| Value::String(v.clone()));
+            let _ = writeln!(
+                out,
+                "  {name}: {}",
+                summary_value(Some(def), value.as_ref(), data)
+            );
+        }
+    }
+}
+
+/// A summary's `commands:` section.
+fn summary_commands(
+    out: &mut String,
+    compiler: &Compiler,
+    task: &Task,
+    scope: &super::vars::Scope,
+) {
+    let data = &scope.data;
     if !task.cmds.is_empty() {
         out.push_str("\ncommands:\n");
         for cmd in &task.cmds {
-            match &cmd.action {
-                Action::Shell(text) => {
-                    let text = render(text, data).unwrap_or_else(|_| text.clone());
-                    let _ = writeln!(out, " - {text}");
-                }
-                Action::Call { task, .. } => {
-                    let _ = writeln!(out, " - Task: {task}");
+            // `for:` loops are shown unrolled, as go-task shows them.
+            let each = super::run::Executor::loop_data(task, cmd.looping.as_ref(), scope)
+                .unwrap_or_else(|_| vec![data.clone()]);
+            for data in &each {
+                match &cmd.action {
+                    Action::Shell(text) => {
+                        let _ = writeln!(out, " - {}", shown_text(text, data));
+                    }
+                    Action::Call { task: name, .. } => {
+                        let name = full_name(compiler, task, &shown_text(name, data));
+                        let _ = writeln!(out, " - Task: {name}");
+                    }
                 }
             }
         }
     }
-    Ok(out)
+}
+
+/// A dependency's name as go-task shows it: namespaced like its task, or
+/// from the root without the leading `:`.
+fn full_name(compiler: &Compiler, task: &Task, name: &str) -> String {
+    if let Some(absolute) = name.strip_prefix(':') {
+        return absolute.to_owned();
+    }
+    let local = format!("{}{name}", task.origin.namespace);
+    if !task.origin.namespace.is_empty() && compiler.file.find(&local).is_some() {
+        local
+    } else {
+        name.to_owned()
+    }
 }

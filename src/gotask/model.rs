@@ -164,6 +164,9 @@ pub(crate) struct Taskfile {
     pub path: PathBuf,
     pub dir: PathBuf,
     pub vars: Vars,
+    /// Included files' own `vars:`, in include order: go-task merges them
+    /// into the Taskfile's vars, for every task.
+    pub included_vars: Vars,
     pub env: Vars,
     pub dotenv: Vec<String>,
     pub silent: bool,
@@ -280,6 +283,7 @@ pub(crate) fn load(path: &Path) -> Result<Taskfile, Failure> {
     };
     let mut file = Taskfile {
         vars: vars(&path, root.get("vars"))?,
+        included_vars: Vec::new(),
         env: vars(&path, root.get("env"))?,
         dotenv: strings(&path, root.get("dotenv"))?,
         silent: root.get("silent").is_some_and(Node::truthy),
@@ -454,6 +458,12 @@ fn include(
         file_vars: vars(&included, node.get("vars"))?,
         parent: Some(origin.clone()),
     });
+    for (name, def) in &child.file_vars {
+        match file.included_vars.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = def.clone(),
+            None => file.included_vars.push((name.clone(), def.clone())),
+        }
+    }
     let excludes = strings(path, get("excludes"))?;
     let aliases = strings(path, get("aliases"))?;
     let first = file.tasks.len();
@@ -468,21 +478,13 @@ fn include(
             task.internal = true;
         }
         if !flatten {
-            let local = name
-                .strip_prefix(&child.namespace)
-                .unwrap_or(&name)
-                .to_owned();
-            let mut extra = Vec::new();
-            for alias in &aliases {
-                extra.push(format!("{}{alias}:{local}", origin.namespace));
-            }
-            for own in task.aliases.clone() {
-                for alias in &aliases {
-                    let own_local = own.strip_prefix(&child.namespace).unwrap_or(&own);
-                    extra.push(format!("{}{alias}:{own_local}", origin.namespace));
-                }
-            }
-            task.aliases.extend(extra);
+            include_aliases(
+                task,
+                &child.namespace,
+                &origin.namespace,
+                namespace,
+                &aliases,
+            );
         }
     }
     for (k, v) in vars(&included, node.get("env"))? {
@@ -491,6 +493,42 @@ fn include(
         }
     }
     Ok(())
+}
+
+/// The names an included task answers to besides its own: each include
+/// alias with the task's name and its own aliases, as go-task lists them; a
+/// `default` task also answers to the namespace and its aliases.
+fn include_aliases(
+    task: &mut Task,
+    child_ns: &str,
+    parent_ns: &str,
+    namespace: &str,
+    aliases: &[String],
+) {
+    let name = task.name.clone();
+    let local = name.strip_prefix(child_ns).unwrap_or(&name).to_owned();
+    let own: Vec<String> = task
+        .aliases
+        .iter()
+        .map(|a| a.strip_prefix(child_ns).unwrap_or(a).to_owned())
+        .collect();
+    // As go-task lists them: each include alias with the task's name
+    // and its own aliases; a `default` task also answers to the
+    // namespace and its aliases.
+    let mut extra = Vec::new();
+    for alias in aliases {
+        extra.push(format!("{parent_ns}{alias}:{local}"));
+        for a in &own {
+            extra.push(format!("{parent_ns}{alias}:{a}"));
+        }
+    }
+    if local == "default" {
+        extra.push(format!("{parent_ns}{namespace}"));
+        for alias in aliases {
+            extra.push(format!("{parent_ns}{alias}"));
+        }
+    }
+    task.aliases.extend(extra);
 }
 
 /// The file an include names (a directory means its Taskfile); `None` when

@@ -239,7 +239,7 @@ struct DepCall {
     quiet: bool,
 }
 
-struct Executor {
+pub(super) struct Executor {
     compiler: Compiler,
     dry: bool,
     style: OutputStyle,
@@ -360,6 +360,11 @@ impl Executor {
         quiet: bool,
     ) -> Result<(), Failure> {
         let quiet = quiet || self.silent(task);
+        // Required variables are checked before any `sh:` runs (one may use them).
+        if !task.requires.is_empty() {
+            let known = self.compiler.static_scope(task, alias, call_vars)?;
+            Self::check_requires(task, &known)?;
+        }
         let mut scope = self.compiler.scope(task, alias, call_vars)?;
         if !task.sources.is_empty() {
             self.source_vars(task, &mut scope)?;
@@ -373,7 +378,6 @@ impl Executor {
                 return Ok(());
             }
         }
-        Self::check_requires(task, &scope)?;
         let label = match &task.label {
             Some(l) => render(l, &scope.data)?,
             None => task.name.clone(),
@@ -535,7 +539,7 @@ impl Executor {
 
     /// The data each iteration of a `for:` sees (one, without ITEM, when
     /// there is no loop).
-    fn loop_data(
+    pub(super) fn loop_data(
         task: &Task,
         looping: Option<&Looping>,
         scope: &Scope,
@@ -683,7 +687,7 @@ impl Executor {
                 } else {
                     text.clone()
                 };
-                if !(cmd.silent || quiet) || self.dry {
+                if !(cmd.silent || quiet) {
                     Self::log(label, &text);
                 }
                 if self.dry {

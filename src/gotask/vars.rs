@@ -39,6 +39,17 @@ pub(crate) struct Flags {
     pub yes: bool,
 }
 
+/// How far variables are evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Eval {
+    /// Fully, `sh:` commands run.
+    Run,
+    /// Without running `sh:` (each is empty).
+    Static,
+    /// As for listings: no `sh:`, and no command-line variables either.
+    Listing,
+}
+
 /// A task call's variables, and the environment its commands get.
 pub(crate) struct Scope {
     pub data: Data,
@@ -141,6 +152,15 @@ impl Compiler {
         let key = (command.to_owned(), dir.to_path_buf());
         if let Some(done) = self.sh_cache.lock().expect("sh cache").get(&key) {
             return done.clone();
+        }
+        if !dir.is_dir() {
+            return Err(Failure::new(
+                Code::General,
+                format!(
+                    "the `sh:` variable command {command:?} is to run in {}, which does not exist (check `dir:`)",
+                    dir.display()
+                ),
+            ));
         }
         let env = Compiler::env_for_shell(&env_from(data, &self.env_keys()));
         let bash = crate::exec::Bash::new(command, dir, &self.file.set, &self.file.shopt, &env);
@@ -251,18 +271,10 @@ impl Compiler {
     }
 
     /// The Taskfile-level variables (for listings and global evaluation).
-    pub(crate) fn globals(
-        &self,
-        task: Option<&Task>,
-        alias: Option<&str>,
-    ) -> Result<(Data, Vec<(String, String)>), Failure> {
-        self.globals_with(task, alias, false)
-    }
-
     /// What a listing renders descriptions with: the Taskfile's and the
     /// task's variables, without the command line's and without running `sh:`.
     pub(crate) fn listing_scope(&self, task: &Task) -> Result<Data, Failure> {
-        let (mut data, _) = self.globals_with(Some(task), None, true)?;
+        let (mut data, _) = self.globals_with(Some(task), None, Eval::Listing)?;
         for (name, def) in &task.vars {
             let value = self.eval_with(def, &data, &self.file.dir, true)?;
             data.insert(name.clone(), value);
@@ -274,8 +286,9 @@ impl Compiler {
         &self,
         task: Option<&Task>,
         alias: Option<&str>,
-        fast: bool,
+        how: Eval,
     ) -> Result<(Data, Vec<(String, String)>), Failure> {
+        let fast = how != Eval::Run;
         let mut data: Data = std::env::vars()
             .map(|(k, v)| (k, Value::String(v)))
             .collect();
@@ -294,8 +307,15 @@ impl Compiler {
             env.push((name.clone(), text_of(&value)));
             data.insert(name.clone(), value);
         }
-        let globals = if fast {
-            self.file.vars.clone()
+        let globals = if how == Eval::Listing {
+            let mut vars = self.file.vars.clone();
+            for (name, def) in &self.file.included_vars {
+                match vars.iter_mut().find(|(n, _)| n == name) {
+                    Some(slot) => slot.1 = def.clone(),
+                    None => vars.push((name.clone(), def.clone())),
+                }
+            }
+            vars
         } else {
             self.merged_globals()
         };
@@ -306,16 +326,20 @@ impl Compiler {
         Ok((data, env))
     }
 
-    /// The Taskfile's `vars:` with the command line's variables merged in:
-    /// a CLI variable replaces a global one in its place (so globals defined
+    /// The Taskfile's `vars:` with the included files' merged in (go-task
+    /// merges those over the root's), then the command line's: a later
+    /// definition replaces an earlier one in its place (so vars defined
     /// before it cannot see it), or comes last.
-    fn merged_globals(&self) -> Vars {
+    pub(crate) fn merged_globals(&self) -> Vars {
         let mut vars = self.file.vars.clone();
-        for (name, value) in &self.cli_vars {
-            let def = VarDef::Static(Node::Str(value.clone()));
-            match vars.iter_mut().find(|(n, _)| n == name) {
+        let cli = self
+            .cli_vars
+            .iter()
+            .map(|(name, value)| (name.clone(), VarDef::Static(Node::Str(value.clone()))));
+        for (name, def) in self.file.included_vars.iter().cloned().chain(cli) {
+            match vars.iter_mut().find(|(n, _)| *n == name) {
                 Some(slot) => slot.1 = def,
-                None => vars.push((name.clone(), def)),
+                None => vars.push((name, def)),
             }
         }
         vars
@@ -329,7 +353,29 @@ impl Compiler {
         alias: Option<&str>,
         call_vars: &[(String, Value)],
     ) -> Result<Scope, Failure> {
-        let (mut data, mut env) = self.globals(Some(task), alias)?;
+        self.scope_with(task, alias, call_vars, Eval::Run)
+    }
+
+    /// A task call's variables without running any `sh:` (each is empty):
+    /// what `--summary` shows and `requires:` is checked against, as go-task.
+    pub(crate) fn static_scope(
+        &self,
+        task: &Task,
+        alias: Option<&str>,
+        call_vars: &[(String, Value)],
+    ) -> Result<Scope, Failure> {
+        self.scope_with(task, alias, call_vars, Eval::Static)
+    }
+
+    fn scope_with(
+        &self,
+        task: &Task,
+        alias: Option<&str>,
+        call_vars: &[(String, Value)],
+        how: Eval,
+    ) -> Result<Scope, Failure> {
+        let fast = how != Eval::Run;
+        let (mut data, mut env) = self.globals_with(Some(task), alias, how)?;
         let root_dir = self.file.dir.clone();
         let mut chain: Vec<&Origin> = Vec::new();
         let mut origin = Some(&*task.origin);
@@ -339,7 +385,7 @@ impl Compiler {
         }
         for o in chain.iter().rev() {
             for (name, def) in o.include_vars.iter().chain(&o.file_vars) {
-                let value = self.eval(def, &data, &root_dir)?;
+                let value = self.eval_with(def, &data, &root_dir, fast)?;
                 data.insert(name.clone(), value);
             }
         }
@@ -352,14 +398,14 @@ impl Compiler {
             Value::String(dir.to_string_lossy().into_owned()),
         );
         for (name, def) in &task.vars {
-            let value = self.eval(def, &data, &dir)?;
+            let value = self.eval_with(def, &data, &dir, fast)?;
             data.insert(name.clone(), value);
         }
         // The shell's `env:` values see every variable (templates of the
         // Taskfile's `env:` may use its `vars:`).
         for (name, def) in &self.file.env {
             if let VarDef::Static(_) = def {
-                let value = text_of(&self.eval(def, &data, &dir)?);
+                let value = text_of(&self.eval_with(def, &data, &dir, fast)?);
                 if let Some(slot) = env.iter_mut().find(|(k, _)| k == name) {
                     slot.1 = value;
                 }
@@ -376,7 +422,7 @@ impl Compiler {
             }
         }
         for (name, def) in &task.env {
-            let value = self.eval(def, &data, &dir)?;
+            let value = self.eval_with(def, &data, &dir, fast)?;
             env.retain(|(k, _)| k != name);
             env.push((name.clone(), text_of(&value)));
         }
