@@ -1045,3 +1045,81 @@ fn tutorial_taskfile_lands_what_go_task_lands() {
         hints[0]
     );
 }
+
+/// The same commit builds the same image: `created` is the commit's time
+/// (not the clock's), so a second `upload-image` seconds later gets the
+/// same image id from the build cache and finds every tag already naming
+/// it in the registry: nothing is pushed, and hoist says so.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn a_second_upload_of_the_same_commit_changes_nothing() {
+    let s = services();
+    let test = Test::new();
+    let dir = test.path();
+    copy_example(dir);
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "hbaas"]);
+    git(dir, &["tag", "-a", "v2.0.0", "-m", "release 2.0.0"]);
+    let project = unique("repro");
+    let _made = Made::by(&[&project]).with_new_untagged();
+    let repo = format!("go-with-the-flow/{project}");
+    let run = || {
+        let out = test
+            .command()
+            .env("GOCACHE", std::env::temp_dir().join("hoist-test-gocache"))
+            .args([
+                "upload-image",
+                &format!("PROJECT_NAME={project}"),
+                &format!("CONTAINER_URI={}/{repo}", s.registry),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let id = docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{project}:v2.0.0"),
+        ]);
+        (stderr, id)
+    };
+    let (first, first_id) = run();
+    assert!(
+        first.contains(&format!("pushed {}/{repo}:v2.0.0", s.registry)),
+        "{first}"
+    );
+    // Into another second, so that a clock-stamped label would differ.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (second, second_id) = run();
+    assert_eq!(
+        second_id, first_id,
+        "the rebuild made another image:\n{second}"
+    );
+    for tag in ["latest", "v2.0.0", "main"] {
+        assert!(
+            second.contains(&format!("{}/{repo}:{tag} is up to date", s.registry)),
+            "{tag}:\n{second}"
+        );
+    }
+    assert!(!second.contains("pushed "), "{second}");
+    let created = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{ index .Config.Labels \"org.opencontainers.image.created\" }}",
+        &first_id,
+    ]);
+    let epoch = git(dir, &["log", "-1", "--format=%ct"]);
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("@{epoch}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    assert_eq!(created, String::from_utf8_lossy(&out.stdout).trim());
+    assert_eq!(
+        registry_tags(&s.registry, &repo, None),
+        sorted(&["latest", "main", "v2.0.0"])
+    );
+}

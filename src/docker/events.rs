@@ -42,6 +42,8 @@ pub(crate) enum Event<'a> {
     },
     /// `reference` has landed in the registry as `digest`.
     TagPushed { reference: &'a str, digest: &'a str },
+    /// `reference` already names this image in the registry: not pushed.
+    TagUpToDate { reference: &'a str, digest: &'a str },
     /// The local image `source` has the name `target` as well.
     Tagged { source: &'a str, target: &'a str },
     /// Something worth knowing that does not stop the step.

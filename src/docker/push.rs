@@ -61,8 +61,74 @@ pub(crate) async fn push(
     let plan = plan_push(spec)?;
     name_for_push(engine, &plan).await?;
     let credentials = credentials_for(&plan.target.registry)?;
-    let (results, interrupted) = push_all(engine, &plan, credentials, events, cancel).await;
-    outcome(spec, plan, results, interrupted)
+    let current = up_to_date(engine, &plan, credentials.as_ref()).await;
+    for (tag, digest) in plan.tags.iter().zip(&current) {
+        if let Some(digest) = digest {
+            let reference = format!("{}:{tag}", plan.target.name);
+            events.send(Event::TagUpToDate {
+                reference: &reference,
+                digest,
+            });
+        }
+    }
+    // Only the tags that do not already name this image go up.
+    let stale: Vec<usize> = (0..plan.tags.len())
+        .filter(|i| current[*i].is_none())
+        .collect();
+    let (results, interrupted) = if stale.is_empty() {
+        (Vec::new(), false)
+    } else {
+        let subset = PushPlan {
+            source: plan.source.clone(),
+            target: plan.target.clone(),
+            tags: stale.iter().map(|i| plan.tags[*i].clone()).collect(),
+            origins: stale.iter().map(|i| plan.origins[*i].clone()).collect(),
+        };
+        push_all(engine, &subset, credentials, events, cancel).await
+    };
+    let mut all: Results = current.into_iter().map(|d| d.map(Ok)).collect();
+    for (i, result) in stale.into_iter().zip(results) {
+        all[i] = result;
+    }
+    outcome(spec, plan, all, interrupted)
+}
+
+/// For each tag, the digest it already has in the registry when that is a
+/// manifest of this very image (the engine remembers the digests it pushed
+/// the image as): such a tag needs no push. Asked through the engine
+/// (`GET /distribution/NAME/json`), which knows the registry's credentials;
+/// when it cannot say (an older engine, Podman), every tag is pushed.
+async fn up_to_date(
+    engine: &Engine,
+    plan: &PushPlan,
+    credentials: Option<&Credentials>,
+) -> Vec<Option<String>> {
+    let none = || plan.tags.iter().map(|_| None).collect();
+    let Ok(image) = engine.docker.inspect_image(&plan.source).await else {
+        return none();
+    };
+    let prefix = format!("{}@", plan.target.name);
+    let known: Vec<&str> = image
+        .repo_digests
+        .iter()
+        .flatten()
+        .filter_map(|d| d.strip_prefix(&prefix))
+        .collect();
+    if known.is_empty() {
+        return none();
+    }
+    let mut out = Vec::with_capacity(plan.tags.len());
+    for tag in &plan.tags {
+        let reference = format!("{}:{tag}", plan.target.name);
+        let remote = engine
+            .docker
+            .inspect_registry_image(&reference, credentials.map(|c| c.0.clone()))
+            .await
+            .ok()
+            .and_then(|d| d.descriptor.digest);
+        out.push(remote.filter(|d| known.contains(&d.as_str())));
+    }
+    out
 }
 
 /// What each tag came to; `None` while it has not (or never) finished.

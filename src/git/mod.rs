@@ -60,6 +60,12 @@ impl GitRepo {
         Ok(self.head_commit()?.id().to_string())
     }
 
+    /// When the HEAD commit was committed, in seconds since the Unix epoch
+    /// (`git log -1 --format=%ct`).
+    pub(crate) fn commit_time(&self) -> Result<i64, GitError> {
+        Ok(self.head_commit()?.time().seconds())
+    }
+
     /// The HEAD commit abbreviated as `git rev-parse --short HEAD` prints it.
     pub(crate) fn short_commit(&self) -> Result<String, GitError> {
         let id = self.head_commit()?.id();

@@ -345,7 +345,7 @@ impl Renderer<'_> {
             metadata: ImageMetadata {
                 version: self.lookup("VERSION")?,
                 revision: self.lookup("GIT_COMMIT")?,
-                created: self.lookup("BUILD_TIME")?,
+                created: self.lookup("COMMIT_TIME")?,
                 source: scope.session().git_remote_url(self.fx)?,
                 title: image.value.clone(),
             },

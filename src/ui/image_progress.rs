@@ -184,6 +184,11 @@ impl EventSink for ImageProgress<'_> {
             Event::TagPushed { reference, digest } => {
                 self.status(&format!("pushed {reference} {digest}"));
             }
+            Event::TagUpToDate { reference, digest } => {
+                self.status(&format!(
+                    "{reference} is up to date ({digest}): nothing to push"
+                ));
+            }
             Event::Tagged { source, target } => {
                 self.status(&format!("tagged {source} as {target}"));
             }

@@ -18,6 +18,7 @@ pub(crate) const BUILTINS: &[&str] = &[
     "GIT_SHORT_COMMIT",
     "GIT_TAG",
     "GIT_DIRTY",
+    "COMMIT_TIME",
     "BUILD_TIME",
     "OS",
     "ARCH",
@@ -28,12 +29,12 @@ pub(crate) const BUILTINS: &[&str] = &[
     "CLI_ARGS",
 ];
 
-/// Built-ins read from the repository (computing one blocks): the first six.
-pub(super) const FROM_GIT: &[&str] = BUILTINS.split_at(6).0;
+/// Built-ins read from the repository (computing one blocks): the first seven.
+pub(super) const FROM_GIT: &[&str] = BUILTINS.split_at(7).0;
 
 /// Built-ins that an environment variable of the same name overrides: the
 /// git ones and `BUILD_TIME`.
-pub(super) const ENV_OVERRIDABLE: &[&str] = BUILTINS.split_at(7).0;
+pub(super) const ENV_OVERRIDABLE: &[&str] = BUILTINS.split_at(8).0;
 
 impl Session {
     /// A built-in's value, computed once per invocation; `None` when `name`
@@ -102,6 +103,13 @@ impl Session {
             "GIT_TAG" => text(self.with_git(|g| g.exact_tag().ok().flatten()).flatten()),
             "GIT_DIRTY" => Value::from(self.with_git(|g| g.dirty().unwrap_or(false)).unwrap_or(false)),
             "BUILD_TIME" => Value::from(build_time(self.environ.get("SOURCE_DATE_EPOCH").map(String::as_str))),
+            // Reproducible images: the same commit gives the same `created`.
+            "COMMIT_TIME" => {
+                let epoch = self.environ.get("SOURCE_DATE_EPOCH").cloned().or_else(|| {
+                    self.with_git(|g| g.commit_time().ok()).flatten().map(|t| t.to_string())
+                });
+                Value::from(build_time(epoch.as_deref()))
+            }
             "OS" => Value::from(go_os()),
             "ARCH" => Value::from(go_arch()),
             "ROOT_DIR" | "TASKFILE_DIR" => Value::from(self.taskfile.dir.display().to_string()),

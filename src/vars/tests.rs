@@ -205,7 +205,8 @@ fn the_builtin_groups_are_the_names_they_say() {
             "GIT_COMMIT",
             "GIT_SHORT_COMMIT",
             "GIT_TAG",
-            "GIT_DIRTY"
+            "GIT_DIRTY",
+            "COMMIT_TIME"
         ]
     );
 }
@@ -216,5 +217,5 @@ fn environment_overrides_the_git_builtins_and_build_time_only() {
         builtins::ENV_OVERRIDABLE.last().copied(),
         Some("BUILD_TIME")
     );
-    assert_eq!(builtins::ENV_OVERRIDABLE.len(), 7);
+    assert_eq!(builtins::ENV_OVERRIDABLE.len(), 8);
 }
