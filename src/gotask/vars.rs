@@ -163,6 +163,18 @@ impl Compiler {
             ));
         }
         let env = Compiler::env_for_shell(&env_from(data, &self.env_keys()));
+        let lookup = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .or_else(|| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        };
+        if let Some(value) = native_git(command, dir, &lookup) {
+            self.sh_cache
+                .lock()
+                .expect("sh cache")
+                .insert(key, Ok(value.clone()));
+            return Ok(value);
+        }
         let bash = crate::exec::Bash::new(command, dir, &self.file.set, &self.file.shopt, &env);
         let result = match bash.capture(false, false) {
             Ok(out) if out.status.success() => {
@@ -442,6 +454,58 @@ impl Compiler {
     }
 }
 
+/// The few git commands Taskfiles compute versions with, answered through
+/// git2 as hoist's own built-ins are (the same text `git` prints), instead of
+/// starting bash and git: `git describe --tags --always`, `git branch
+/// --show-current`, `git rev-parse [--short] HEAD`, alone or as `echo
+/// "${NAME:-$(...)}"` (the environment's NAME when set), with or without
+/// `2>/dev/null`. `None` for anything else, or when git2 cannot answer (then
+/// the command runs for real).
+fn native_git(command: &str, dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let mut inner = command.trim();
+    if let Some(rest) = inner
+        .strip_prefix("echo \"${")
+        .and_then(|r| r.strip_suffix(")}\""))
+        .or_else(|| {
+            inner
+                .strip_prefix("echo ${")
+                .and_then(|r| r.strip_suffix(")}"))
+        })
+    {
+        let (name, default) = rest.split_once(":-$(")?;
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        if let Some(value) = env(name).filter(|v| !v.is_empty()) {
+            return Some(value);
+        }
+        inner = default;
+    }
+    let inner = inner.trim();
+    let inner = inner
+        .strip_suffix("2> /dev/null")
+        .or_else(|| inner.strip_suffix("2>/dev/null"))
+        .unwrap_or(inner);
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    let known = matches!(
+        words.as_slice(),
+        ["git", "describe", "--tags", "--always"]
+            | ["git", "branch", "--show-current"]
+            | ["git", "rev-parse", "HEAD"]
+            | ["git", "rev-parse", "--short", "HEAD"]
+    );
+    if !known {
+        return None;
+    }
+    let repo = crate::git::GitRepo::discover(dir)?;
+    match words.as_slice() {
+        [_, "describe", ..] => repo.describe().ok().map(|(version, _)| version),
+        [_, "branch", ..] => repo.branch().ok().map(Option::unwrap_or_default),
+        [_, _, "HEAD"] => repo.commit().ok(),
+        _ => repo.short_commit().ok(),
+    }
+}
+
 /// The environment a scope's `env:` keys take, from data (for `sh:`
 /// variables, which see the global `env:` evaluated so far).
 fn env_from(data: &Data, keys: &[String]) -> Vec<(String, String)> {
@@ -482,5 +546,76 @@ pub(crate) fn status_text(status: std::process::ExitStatus) -> String {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(signal)) => format!("signal {signal}"),
         _ => "failed".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::native_git;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn sh(dir: &Path, command: &str) -> String {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(command)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.ends_with('\n') {
+            text.pop();
+        }
+        text
+    }
+
+    /// What git2 answers is what bash and git print, in each state of a
+    /// repository a pipeline meets.
+    #[test]
+    fn native_git_commands_print_what_git_prints() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let git = |args: &str| sh(dir, &format!("git -c user.name=t -c user.email=t@t {args}"));
+        git("init -q -b main");
+        std::fs::write(dir.join("a"), "1").unwrap();
+        git("add a");
+        git("commit -qm one");
+        let commands = [
+            "git describe --tags --always",
+            "git describe --tags --always 2> /dev/null",
+            "echo \"${VERSION:-$(git describe --tags --always 2> /dev/null)}\"",
+            "git branch --show-current",
+            "git rev-parse HEAD",
+            "git rev-parse --short HEAD",
+        ];
+        let no_env = |_: &str| None;
+        let check = |state: &str| {
+            for command in commands {
+                assert_eq!(
+                    native_git(command, dir, &no_env).as_deref(),
+                    Some(sh(dir, command).as_str()),
+                    "{state}: {command}"
+                );
+            }
+        };
+        check("untagged");
+        git("tag -a v1.0.0 -m one");
+        check("tagged");
+        git("commit -q --allow-empty -m two");
+        check("after the tag");
+        git("checkout -q --detach");
+        check("detached");
+        let env = |name: &str| (name == "VERSION").then(|| "9.9.9".to_owned());
+        assert_eq!(
+            native_git(
+                "echo \"${VERSION:-$(git describe --tags --always)}\"",
+                dir,
+                &env
+            )
+            .as_deref(),
+            Some("9.9.9")
+        );
+        assert_eq!(native_git("git describe --tags", dir, &no_env), None);
+        assert_eq!(native_git("git log -1", dir, &no_env), None);
     }
 }
