@@ -754,3 +754,20 @@ fn sigterm_stops_the_running_command_and_the_run() {
     assert_eq!(out.stdout, "started\n");
     assert!(out.stderr.contains("signal 15"), "{}", out.stderr);
 }
+
+/// `--help` in go-task mode explains it and runs nothing.
+#[test]
+fn help_in_go_task_mode_runs_nothing() {
+    let out = crate::common::Test::new()
+        .file(
+            "Taskfile.yml",
+            "version: '3'\ntasks:\n  default:\n    cmds: [echo ran]\n",
+        )
+        .args(&["--help"])
+        .run();
+    assert_eq!(out.status, 0);
+    assert!(out.stdout.contains("as go-task 3 does"), "{}", out.stdout);
+    assert!(out.stdout.contains("--migrate"), "{}", out.stdout);
+    assert!(!out.stdout.contains("ran\n"), "{}", out.stdout);
+    out.stderr_lacks("[default]");
+}

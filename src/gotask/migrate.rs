@@ -260,6 +260,7 @@ impl Migrator<'_> {
         let mut lines = Vec::new();
         for (i, (var, def)) in vars.iter().enumerate() {
             let place = format!("{name} {var}");
+            let before = self.kept.len();
             // go-task resolves vars in order: one defined further down reads
             // as empty here (hoist would see it).
             self.later = if env {
@@ -287,7 +288,11 @@ impl Migrator<'_> {
                     quoted(&format!("{{{{ {expr} }}}}"))
                 }
             };
-            lines.push(format!("{indent}  {}: {value}\n", key(var)));
+            lines.push(format!(
+                "{}{indent}  {}: {value}\n",
+                self.comments(before, &format!("{indent}  ")),
+                key(var)
+            ));
         }
         self.later.clear();
         if !lines.is_empty() {
@@ -296,6 +301,15 @@ impl Migrator<'_> {
                 out.push_str(&line);
             }
         }
+    }
+
+    /// YAML comments for what was noted since `before`, at `indent`.
+    fn comments(&self, before: usize, indent: &str) -> String {
+        let mut out = String::new();
+        for note in &self.kept[before..] {
+            let _ = writeln!(out, "{indent}# hoist --migrate: {}", note.replace('\n', " "));
+        }
+        out
     }
 
     /// A value that is no string, as go-task prints it: numbers in Go's
@@ -564,7 +578,10 @@ impl Migrator<'_> {
                 super::migrate_docker::Slot::Absorbed => continue,
                 super::migrate_docker::Slot::Shell => {}
             }
-            steps.push(self.cmd(task, cmd));
+            let before = self.kept.len();
+            let step = self.cmd(task, cmd);
+            // Say beside the command what it lost, as well as at the top.
+            steps.push(format!("{}{step}", self.comments(before, "      ")));
         }
         if let Some(why) = &images.refused {
             self.kept.push(format!(

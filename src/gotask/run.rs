@@ -20,6 +20,23 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// against `task:` recursion).
 const MAX_CALLS: usize = 1000;
 
+/// `--help` in go-task mode: the go-task flags hoist takes.
+const USAGE: &str = "\
+hoist runs {path} as go-task 3 does (no hoist.yml here).
+
+Usage: hoist [FLAGS] [TASK...] [NAME=VALUE...] [-- CLI_ARGS...]
+
+  -l, --list            tasks with a description      -a, --list-all   every task
+  -j, --json            listings as JSON              --sort none      file order
+      --summary TASK    what a task does              --status TASK    exit 1 unless up to date
+  -n, --dry             print the commands, run none  -f, --force      ignore status and sources
+  -s, --silent          no command echo               -v, --verbose    say why tasks run
+  -p, --parallel        run the named tasks at once   -x, --exit-code  pass a command's status on
+  -y, --yes             answer prompts with yes       -o, --output     interleaved|prefixed|group
+  -d, --dir DIR         run as if started in DIR      -t, --taskfile   the Taskfile to run
+      --migrate [FILE]  write the equivalent hoist.yml (with --to FILE [--force])
+";
+
 pub(crate) fn main(args: Args) -> Result<(), Failure> {
     let cwd = std::env::current_dir()
         .map_err(|e| Failure::new(Code::General, format!("current directory: {e}")))?;
@@ -27,6 +44,10 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
     let path = locate(&args, &base)?;
     if args.version {
         println!("hoist {} (go-task mode)", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
+    if args.help {
+        print!("{}", USAGE.replace("{path}", &path.display().to_string()));
         return Ok(());
     }
     let file = model::load(&path).map_err(|f| match f.code {
