@@ -109,3 +109,56 @@ fn shallow_clone_without_tags_warns_once() {
     );
     assert!(out.stderr.contains("git fetch --tags --unshallow"));
 }
+
+/// SEMVER along a git-flow history, with the next versions and the
+/// `semver()` filter's image tags (empty, so skipped, on a pre-release).
+#[test]
+fn semver_follows_git_flow() {
+    let show = "tasks:\n  default: \"echo s={{ SEMVER }} n={{ NEXT_MAJOR }},{{ NEXT_MINOR }},{{ NEXT_PATCH }} mm=[{{ SEMVER | semver('{major}.{minor}') }}] m=[{{ SEMVER | semver('{major}') }}]\"\n";
+    let test = Test::new()
+        .hoist_yml(show)
+        .file(".gitignore", ".hoist/\n")
+        .args(&["-s"]);
+    let dir = test.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "one"]);
+    test.run()
+        .success()
+        .stdout("s=0.0.1-1 n=1.0.0,0.1.0,0.0.1 mm=[] m=[]\n");
+    git(dir, &["tag", "-a", "v1.2.0", "-m", "release"]);
+    test.run()
+        .success()
+        .stdout("s=1.2.0 n=2.0.0,1.3.0,1.2.1 mm=[1.2] m=[1]\n");
+    git(dir, &["checkout", "-q", "-b", "develop"]);
+    for i in 0..3 {
+        git(
+            dir,
+            &["commit", "-q", "--allow-empty", "-m", &format!("d{i}")],
+        );
+    }
+    test.run().success().stdout_has("s=1.3.0-alpha.3 ");
+    git(dir, &["checkout", "-q", "-b", "feature/Login-Form"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", "f"]);
+    test.run().success().stdout_has("s=1.3.0-login-form.4 ");
+    git(dir, &["checkout", "-q", "-b", "release/1.3.0", "develop"]);
+    test.run().success().stdout_has("s=1.3.0-beta.3 ");
+    git(dir, &["checkout", "-q", "main"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", "fix"]);
+    test.run().success().stdout_has("s=1.2.1-1 ");
+    git(dir, &["checkout", "-q", "-b", "hotfix/urgent"]);
+    test.run().success().stdout_has("s=1.2.1-beta.1 ");
+    git(dir, &["tag", "v1.2.1-rc.1"]);
+    test.run().success().stdout_has("s=1.2.1-rc.1 ");
+    // A detached HEAD takes the CI's branch, as GIT_BRANCH does.
+    git(dir, &["checkout", "-q", "--detach", "develop"]);
+    let out = test
+        .command()
+        .env("GITHUB_REF_NAME", "develop")
+        .env("GITHUB_REF_TYPE", "branch")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("s=1.3.0-alpha.3 "), "{stdout}");
+    test.run().success().stdout_has("s=1.2.1-3 ");
+}

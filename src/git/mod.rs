@@ -5,6 +5,7 @@ mod abbrev;
 mod ci;
 mod describe;
 mod remote;
+pub(crate) mod semver;
 #[cfg(test)]
 mod tests;
 

@@ -307,7 +307,11 @@ impl Migrator<'_> {
     fn comments(&self, before: usize, indent: &str) -> String {
         let mut out = String::new();
         for note in &self.kept[before..] {
-            let _ = writeln!(out, "{indent}# hoist --migrate: {}", note.replace('\n', " "));
+            let _ = writeln!(
+                out,
+                "{indent}# hoist --migrate: {}",
+                note.replace('\n', " ")
+            );
         }
         out
     }

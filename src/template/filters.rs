@@ -16,6 +16,13 @@ pub(crate) fn tag(value: &str) -> Value {
     Value::from_safe_string(crate::reference::sanitize_tag(value))
 }
 
+/// `semver('{major}.{minor}')`, as docker/metadata-action's semver type: the
+/// pattern filled from a stable version, empty for a pre-release (an empty
+/// image tag is skipped). It holds the file's own pattern and digits.
+pub(crate) fn semver(value: &Value, pattern: &str) -> Value {
+    Value::from_safe_string(crate::git::semver::format(&trust::text(value), pattern))
+}
+
 /// A filter argument that cannot make a trusted value dangerous: trusted, or
 /// text such as `'-'` or `'\n'` (arguments are mostly literals of the file,
 /// which minijinja cannot tell from values).

@@ -104,6 +104,7 @@ impl Engine {
         });
         env.add_filter("quote", filters::quote);
         env.add_filter("tag", filters::tag);
+        env.add_filter("semver", filters::semver);
         filters::keep_trust(&mut env);
         // After keep_trust: these bounded ones replace minijinja's outright.
         env.add_filter("indent", bounded::indent);

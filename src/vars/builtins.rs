@@ -19,6 +19,10 @@ pub(crate) const BUILTINS: &[&str] = &[
     "GIT_TAG",
     "GIT_DIRTY",
     "COMMIT_TIME",
+    "SEMVER",
+    "NEXT_MAJOR",
+    "NEXT_MINOR",
+    "NEXT_PATCH",
     "BUILD_TIME",
     "OS",
     "ARCH",
@@ -29,12 +33,12 @@ pub(crate) const BUILTINS: &[&str] = &[
     "CLI_ARGS",
 ];
 
-/// Built-ins read from the repository (computing one blocks): the first seven.
-pub(super) const FROM_GIT: &[&str] = BUILTINS.split_at(7).0;
+/// Built-ins read from the repository (computing one blocks): the first eleven.
+pub(super) const FROM_GIT: &[&str] = BUILTINS.split_at(11).0;
 
 /// Built-ins that an environment variable of the same name overrides: the
 /// git ones and `BUILD_TIME`.
-pub(super) const ENV_OVERRIDABLE: &[&str] = BUILTINS.split_at(8).0;
+pub(super) const ENV_OVERRIDABLE: &[&str] = BUILTINS.split_at(12).0;
 
 impl Session {
     /// A built-in's value, computed once per invocation; `None` when `name`
@@ -109,6 +113,23 @@ impl Session {
                     self.with_git(|g| g.commit_time().ok()).flatten().map(|t| t.to_string())
                 });
                 Value::from(build_time(epoch.as_deref()))
+            }
+            "SEMVER" | "NEXT_MAJOR" | "NEXT_MINOR" | "NEXT_PATCH" => {
+                let Some(facts) = self.with_git(|g| g.semver_facts().ok()).flatten() else {
+                    return Value::from("");
+                };
+                let version = match name {
+                    "NEXT_MAJOR" => facts.base.next_major(),
+                    "NEXT_MINOR" => facts.base.next_minor(),
+                    "NEXT_PATCH" => facts.base.next_patch(),
+                    _ => {
+                        // The branch as GIT_BRANCH has it (the CI's on a detached HEAD).
+                        let branch = self.compute_builtin("GIT_BRANCH");
+                        let branch = branch.as_str().filter(|b| !b.is_empty());
+                        crate::git::semver::semver(&facts, branch)
+                    }
+                };
+                Value::from(version.to_string())
             }
             "OS" => Value::from(go_os()),
             "ARCH" => Value::from(go_arch()),

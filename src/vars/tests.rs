@@ -206,7 +206,11 @@ fn the_builtin_groups_are_the_names_they_say() {
             "GIT_SHORT_COMMIT",
             "GIT_TAG",
             "GIT_DIRTY",
-            "COMMIT_TIME"
+            "COMMIT_TIME",
+            "SEMVER",
+            "NEXT_MAJOR",
+            "NEXT_MINOR",
+            "NEXT_PATCH"
         ]
     );
 }
@@ -217,5 +221,5 @@ fn environment_overrides_the_git_builtins_and_build_time_only() {
         builtins::ENV_OVERRIDABLE.last().copied(),
         Some("BUILD_TIME")
     );
-    assert_eq!(builtins::ENV_OVERRIDABLE.len(), 8);
+    assert_eq!(builtins::ENV_OVERRIDABLE.len(), 12);
 }
