@@ -68,6 +68,10 @@ pub(crate) enum Error {
     #[error("task `{task}`: precondition failed: {message}")]
     Precondition { task: String, message: String },
 
+    /// A release step refused or failed; the repository is as it was.
+    #[error("task `{task}`: {message}")]
+    GitStep { task: String, message: String },
+
     #[error("task `{task}`: command failed with exit code {code}: {command}")]
     CommandFailed {
         task: String,
@@ -135,9 +139,9 @@ impl Error {
     #[must_use]
     pub(crate) fn exit_code(&self) -> u8 {
         use Error::{
-            CommandFailed, CommandKilled, Cycle, Docker, Fingerprint, Interrupted, Io, Postponed,
-            Precondition, RequiredVars, ShVar, Spawn, TaskNotFound, Taskfile, TaskfileNotFound,
-            TaskfileRead, Template, Usage,
+            CommandFailed, CommandKilled, Cycle, Docker, Fingerprint, GitStep, Interrupted, Io,
+            Postponed, Precondition, RequiredVars, ShVar, Spawn, TaskNotFound, Taskfile,
+            TaskfileNotFound, TaskfileRead, Template, Usage,
         };
         match self {
             TaskfileNotFound { .. } => exit::TASKFILE_NOT_FOUND,
@@ -147,6 +151,7 @@ impl Error {
             Cycle { .. } => exit::CYCLE,
             RequiredVars { .. } => exit::REQUIRED_VAR,
             Precondition { .. } => exit::PRECONDITION,
+            GitStep { .. } => exit::TASK_FAILED,
             CommandFailed { code, .. } => (*code).clamp(1, 255) as u8,
             CommandKilled { signal, .. } => (128 + *signal).clamp(1, 255) as u8,
             ShVar { .. } | Spawn { .. } | Fingerprint { .. } | Io { .. } | Postponed => {

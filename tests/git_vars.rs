@@ -162,3 +162,69 @@ fn semver_follows_git_flow() {
     assert!(stdout.starts_with("s=1.3.0-alpha.3 "), "{stdout}");
     test.run().success().stdout_has("s=1.2.1-3 ");
 }
+
+/// `git-tag`: an annotated tag at HEAD pushed by name to the remote; refused,
+/// with nothing changed, for a dirty tree, an existing tag or a version that
+/// does not go up; `--dry` says what it would do and does nothing.
+#[test]
+fn git_tag_step_tags_pushes_and_refuses() {
+    let file = "tasks:\n  release:\n    cmds:\n      - git-tag: {name: \"v{{ NEXT_MINOR }}\", message: \"Release {{ NEXT_MINOR }}\", push: origin}\n  retag:\n    cmds:\n      - git-tag: {name: v1.0.0}\n  downgrade:\n    cmds:\n      - git-tag: {name: v0.9.0}\n";
+    let mut test = Test::new()
+        .hoist_yml(file)
+        .file(".gitignore", ".hoist/\nremote.git/\n");
+    let dir = test.path().to_path_buf();
+    let dir = dir.as_path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "one"]);
+    git(dir, &["tag", "-a", "v1.0.0", "-m", "first"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", "two"]);
+    git(dir, &["init", "-q", "--bare", "remote.git"]);
+    git(dir, &["remote", "add", "origin", "remote.git"]);
+    git(dir, &["config", "user.name", "Release Bot"]);
+    git(dir, &["config", "user.email", "release@example.com"]);
+    let commit = git(dir, &["rev-parse", "--short", "HEAD"]);
+
+    test.run_with(&["--dry", "release"])
+        .success()
+        .stderr_has(&format!(
+            "tag {commit} as v1.1.0 (\"Release 1.1.0\"), then push it to origin"
+        ));
+    assert_eq!(git(dir, &["tag", "--list", "v1.1.0"]), "");
+
+    test.run_with(&["release"])
+        .success()
+        .stderr_has(&format!("tagged {commit} as v1.1.0"))
+        .stderr_has("pushed tag v1.1.0 to origin");
+    assert_eq!(git(dir, &["cat-file", "-t", "v1.1.0"]), "tag", "annotated");
+    assert_eq!(
+        git(
+            dir,
+            &["tag", "-l", "--format=%(contents:subject)", "v1.1.0"]
+        ),
+        "Release 1.1.0"
+    );
+    let remote_tags = git(dir, &["ls-remote", "--tags", "origin"]);
+    assert!(remote_tags.contains("refs/tags/v1.1.0"), "{remote_tags}");
+    assert!(
+        !remote_tags.contains("refs/tags/v1.0.0"),
+        "only that one tag: {remote_tags}"
+    );
+
+    test.run_with(&["retag"])
+        .status(201)
+        .stderr_has("tag v1.0.0 already exists");
+    test.run_with(&["downgrade"])
+        .status(201)
+        .stderr_has("v0.9.0 is not above the highest version tagged, 1.1.0");
+    std::fs::write(dir.join("README"), "dirty\n").unwrap();
+    git(dir, &["add", "README"]);
+    test.run_with(&["release"])
+        .status(201)
+        .stderr_has("uncommitted changes");
+    assert_eq!(
+        git(dir, &["tag", "--list", "v1.2.0"]),
+        "",
+        "nothing changed"
+    );
+}

@@ -98,6 +98,7 @@ fn describe_step(step: &Step) -> String {
         Step::Build(b) => format!("Build image: {}", b.image.value),
         Step::Push(p) => format!("Push image: {}", p.image.value),
         Step::Tag(t) => format!("Tag image: {} as {}", t.image.value, t.target.value),
+        Step::GitTag(t) => format!("Git tag: {}", t.name.value),
     }
 }
 

@@ -4,6 +4,7 @@
 mod abbrev;
 mod ci;
 mod describe;
+mod release;
 mod remote;
 pub(crate) mod semver;
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod evaluate;
 mod images;
 mod instance;
 mod output;
+mod release;
 mod steps;
 mod task_run;
 

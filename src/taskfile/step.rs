@@ -27,6 +27,7 @@ pub(crate) enum Step {
     Build(Box<BuildStep>),
     Push(Box<PushStep>),
     Tag(Box<TagStep>),
+    GitTag(Box<GitTagStep>),
 }
 
 impl Step {
@@ -89,6 +90,16 @@ impl Step {
             Step::Tag(mut t) => {
                 t.flags = t.flags.or(flags);
                 Step::Tag(t)
+            }
+            Step::GitTag(mut t) => {
+                if flags.ignore_error {
+                    return Err(format!(
+                        "`ignore_error` cannot go with `git-tag` ({}): a refused tag must stop the release",
+                        t.name.value
+                    ));
+                }
+                t.silent |= flags.silent;
+                Step::GitTag(t)
             }
         })
     }
@@ -191,6 +202,21 @@ pub(crate) struct TagStep {
     pub flags: StepFlags,
 }
 
+/// `{git-tag: {name, message, push}}`: an annotated tag at HEAD, pushed to
+/// the remote `push` names when it is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GitTagStep {
+    pub name: Text,
+    #[serde(default)]
+    pub message: Option<Text>,
+    #[serde(default)]
+    pub push: Option<Text>,
+    /// Written next to `git-tag:`, not inside it.
+    #[serde(skip)]
+    pub silent: bool,
+}
+
 /// Every key a step mapping may have; exactly one of the kind keys must be set.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,6 +233,8 @@ struct StepMap {
     push: Option<Box<PushStep>>,
     #[serde(default)]
     tag: Option<Box<TagStep>>,
+    #[serde(default, rename = "git-tag")]
+    git_tag: Option<Box<GitTagStep>>,
     #[serde(default)]
     vars: Option<VarMap>,
     #[serde(default)]
@@ -215,7 +243,7 @@ struct StepMap {
     ignore_error: bool,
 }
 
-const KIND_KEYS: &str = "`cmd`, `task`, `defer`, `build`, `push` or `tag`";
+const KIND_KEYS: &str = "`cmd`, `task`, `defer`, `build`, `push`, `tag` or `git-tag`";
 
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -241,6 +269,7 @@ impl<'de> Deserialize<'de> for Step {
                     m.build.is_some(),
                     m.push.is_some(),
                     m.tag.is_some(),
+                    m.git_tag.is_some(),
                 ];
                 match kinds.iter().filter(|k| **k).count() {
                     0 => {
@@ -281,6 +310,8 @@ impl<'de> Deserialize<'de> for Step {
                     Step::Build(b)
                 } else if let Some(p) = m.push {
                     Step::Push(p)
+                } else if let Some(t) = m.git_tag {
+                    Step::GitTag(t)
                 } else {
                     Step::Tag(m.tag.expect("one kind is set"))
                 };
