@@ -228,3 +228,117 @@ fn git_tag_step_tags_pushes_and_refuses() {
         "nothing changed"
     );
 }
+
+/// git-flow from start to finish: a release started on develop and
+/// finished (merged --no-ff into main, tagged, the tag merged into develop,
+/// the branch deleted, all pushed), a hotfix from main, and the refusals
+/// (wrong branch, dirty tree, a conflict), each of which changes nothing.
+#[test]
+fn release_and_hotfix_steps_follow_git_flow() {
+    let file = "tasks:\n  rs: {cmds: [{release: start}]}\n  rf: {cmds: [{release: {finish: true, push: origin}}]}\n  hs: {cmds: [{hotfix: start}]}\n  hf: {cmds: [{hotfix: finish}]}\n";
+    let mut test = Test::new()
+        .hoist_yml(file)
+        .file(".gitignore", ".hoist/\nremote.git/\n")
+        .file("app.txt", "one\n");
+    let dir = test.path().to_path_buf();
+    let dir = dir.as_path();
+    let state = |dir: &std::path::Path| {
+        git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"])
+            + &git(dir, &["symbolic-ref", "-q", "HEAD"])
+    };
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "Release Bot"]);
+    git(dir, &["config", "user.email", "release@example.com"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "one"]);
+    git(dir, &["tag", "-a", "v1.2.0", "-m", "1.2.0"]);
+    git(dir, &["init", "-q", "--bare", "remote.git"]);
+    git(dir, &["remote", "add", "origin", "remote.git"]);
+
+    // Refused off develop.
+    test.run_with(&["rs"])
+        .status(201)
+        .stderr_has("starts from `develop`, and `main` is checked out");
+    git(dir, &["checkout", "-q", "-b", "develop"]);
+    std::fs::write(dir.join("feature.txt"), "f\n").unwrap();
+    git(dir, &["add", "feature.txt"]);
+    git(dir, &["commit", "-qm", "feature"]);
+
+    test.run_with(&["--dry", "rs"])
+        .success()
+        .stderr_has("create release/1.3.0 from develop and check it out");
+    test.run_with(&["rs"])
+        .success()
+        .stderr_has("started release/1.3.0");
+    assert_eq!(git(dir, &["branch", "--show-current"]), "release/1.3.0");
+    std::fs::write(dir.join("app.txt"), "one\nrelease notes\n").unwrap();
+    git(dir, &["commit", "-qam", "notes"]);
+
+    // A conflict with main stops the finish and changes nothing.
+    git(dir, &["checkout", "-q", "main"]);
+    std::fs::write(dir.join("app.txt"), "one\nconflicting fix\n").unwrap();
+    git(dir, &["commit", "-qam", "fix on main"]);
+    git(dir, &["checkout", "-q", "release/1.3.0"]);
+    let before = state(dir);
+    test.run_with(&["rf"])
+        .status(201)
+        .stderr_has("conflicts in app.txt");
+    assert_eq!(state(dir), before, "a conflict changed the repository");
+    git(dir, &["checkout", "-q", "main"]);
+    git(dir, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(dir, &["checkout", "-q", "release/1.3.0"]);
+
+    // Dirty: refused.
+    std::fs::write(dir.join("app.txt"), "dirty\n").unwrap();
+    test.run_with(&["rf"])
+        .status(201)
+        .stderr_has("uncommitted changes");
+    git(dir, &["checkout", "-q", "--", "app.txt"]);
+
+    let before = state(dir);
+    test.run_with(&["--dry", "rf"])
+        .success()
+        .stderr_has("merge release/1.3.0 into main, tag it v1.3.0, merge v1.3.0 into develop, delete release/1.3.0, push main, develop and v1.3.0 to origin");
+    assert_eq!(state(dir), before, "--dry changed the repository");
+    test.run_with(&["rf"])
+        .success()
+        .stderr_has("released v1.3.0");
+    assert_eq!(git(dir, &["branch", "--show-current"]), "develop");
+    assert_eq!(git(dir, &["branch", "--list", "release/*"]), "");
+    assert_eq!(git(dir, &["cat-file", "-t", "v1.3.0"]), "tag");
+    assert_eq!(
+        git(dir, &["rev-parse", "v1.3.0^{commit}"]),
+        git(dir, &["rev-parse", "main"])
+    );
+    assert_eq!(
+        git(dir, &["rev-list", "--parents", "-n1", "main"])
+            .split(' ')
+            .count(),
+        3,
+        "--no-ff"
+    );
+    git(dir, &["merge-base", "--is-ancestor", "v1.3.0", "develop"]);
+    let remote = git(dir, &["ls-remote", "origin"]);
+    for r in ["refs/heads/main", "refs/heads/develop", "refs/tags/v1.3.0"] {
+        assert!(remote.contains(r), "{r}: {remote}");
+    }
+    assert!(!remote.contains("v1.2.0"), "only that tag: {remote}");
+
+    // A hotfix from main.
+    git(dir, &["checkout", "-q", "main"]);
+    test.run_with(&["hs"])
+        .success()
+        .stderr_has("started hotfix/1.3.1");
+    std::fs::write(dir.join("fix.txt"), "fix\n").unwrap();
+    git(dir, &["add", "fix.txt"]);
+    git(dir, &["commit", "-qm", "fix"]);
+    test.run_with(&["hf"])
+        .success()
+        .stderr_has("released v1.3.1");
+    assert_eq!(
+        git(dir, &["rev-parse", "v1.3.1^{commit}"]),
+        git(dir, &["rev-parse", "main"])
+    );
+    git(dir, &["merge-base", "--is-ancestor", "v1.3.1", "develop"]);
+    assert_eq!(git(dir, &["branch", "--show-current"]), "develop");
+}

@@ -99,6 +99,7 @@ fn describe_step(step: &Step) -> String {
         Step::Push(p) => format!("Push image: {}", p.image.value),
         Step::Tag(t) => format!("Tag image: {} as {}", t.image.value, t.target.value),
         Step::GitTag(t) => format!("Git tag: {}", t.name.value),
+        Step::Flow(f) => (if f.hotfix { "Hotfix" } else { "Release" }).to_owned(),
     }
 }
 

@@ -4,6 +4,7 @@
 mod abbrev;
 mod ci;
 mod describe;
+pub(crate) mod flow;
 mod release;
 mod remote;
 pub(crate) mod semver;

@@ -67,6 +67,7 @@ impl Runner {
                     self.run_step(&run, step, inner).await
                 }
                 Step::GitTag(t) => self.run_git_tag(run, t, &at, quiet || t.silent).await,
+                Step::Flow(f) => self.run_flow(run, f, &at, quiet || f.silent).await,
                 Step::Build(_) | Step::Push(_) | Step::Tag(_) => {
                     let t = &run.task.value;
                     self.images

@@ -5,7 +5,7 @@ mod step;
 mod value;
 
 pub(crate) use model::{Call, RunPolicy, Task};
-pub(crate) use step::{BuildStep, GitTagStep, LatestPolicy, Step};
+pub(crate) use step::{BuildStep, FlowSpec, FlowStep, GitTagStep, LatestPolicy, Step};
 pub(crate) use value::{Text, VarMap, VarValue};
 
 use crate::error::{closest, Error, Result};

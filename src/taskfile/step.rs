@@ -28,6 +28,8 @@ pub(crate) enum Step {
     Push(Box<PushStep>),
     Tag(Box<TagStep>),
     GitTag(Box<GitTagStep>),
+    /// `release:` or `hotfix:` (`hotfix` true), `start` or `finish`.
+    Flow(Box<FlowStep>),
 }
 
 impl Step {
@@ -90,6 +92,13 @@ impl Step {
             Step::Tag(mut t) => {
                 t.flags = t.flags.or(flags);
                 Step::Tag(t)
+            }
+            Step::Flow(mut f) => {
+                if flags.ignore_error {
+                    return Err("`ignore_error` cannot go with a release or hotfix step".to_owned());
+                }
+                f.silent |= flags.silent;
+                Step::Flow(f)
             }
             Step::GitTag(mut t) => {
                 if flags.ignore_error {
@@ -217,6 +226,35 @@ pub(crate) struct GitTagStep {
     pub silent: bool,
 }
 
+/// `release: start`, `release: {start: minor}`, `release: finish`,
+/// `release: {finish: true, push: origin, message: ...}` (and `hotfix:`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum FlowSpec {
+    Word(Text),
+    Map(FlowMap),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlowMap {
+    #[serde(default)]
+    pub start: Option<Text>,
+    #[serde(default)]
+    pub finish: bool,
+    #[serde(default)]
+    pub push: Option<Text>,
+    #[serde(default)]
+    pub message: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FlowStep {
+    pub hotfix: bool,
+    pub spec: FlowSpec,
+    pub silent: bool,
+}
+
 /// Every key a step mapping may have; exactly one of the kind keys must be set.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,6 +274,10 @@ struct StepMap {
     #[serde(default, rename = "git-tag")]
     git_tag: Option<Box<GitTagStep>>,
     #[serde(default)]
+    release: Option<FlowSpec>,
+    #[serde(default)]
+    hotfix: Option<FlowSpec>,
+    #[serde(default)]
     vars: Option<VarMap>,
     #[serde(default)]
     silent: bool,
@@ -243,7 +285,8 @@ struct StepMap {
     ignore_error: bool,
 }
 
-const KIND_KEYS: &str = "`cmd`, `task`, `defer`, `build`, `push`, `tag` or `git-tag`";
+const KIND_KEYS: &str =
+    "`cmd`, `task`, `defer`, `build`, `push`, `tag`, `git-tag`, `release` or `hotfix`";
 
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -270,6 +313,8 @@ impl<'de> Deserialize<'de> for Step {
                     m.push.is_some(),
                     m.tag.is_some(),
                     m.git_tag.is_some(),
+                    m.release.is_some(),
+                    m.hotfix.is_some(),
                 ];
                 match kinds.iter().filter(|k| **k).count() {
                     0 => {
@@ -312,6 +357,18 @@ impl<'de> Deserialize<'de> for Step {
                     Step::Push(p)
                 } else if let Some(t) = m.git_tag {
                     Step::GitTag(t)
+                } else if let Some(spec) = m.release {
+                    Step::Flow(Box::new(FlowStep {
+                        hotfix: false,
+                        spec,
+                        silent: false,
+                    }))
+                } else if let Some(spec) = m.hotfix {
+                    Step::Flow(Box::new(FlowStep {
+                        hotfix: true,
+                        spec,
+                        silent: false,
+                    }))
                 } else {
                     Step::Tag(m.tag.expect("one kind is set"))
                 };
