@@ -342,3 +342,24 @@ fn release_and_hotfix_steps_follow_git_flow() {
     git(dir, &["merge-base", "--is-ancestor", "v1.3.1", "develop"]);
     assert_eq!(git(dir, &["branch", "--show-current"]), "develop");
 }
+
+/// `versioning:` renames git-flow's branches and the tag prefix.
+#[test]
+fn versioning_block_renames_branches_and_tag_prefix() {
+    let file = "versioning: {main: [trunk], develop: next, release: rel-, tag_prefix: release-}\ntasks:\n  default: \"echo s={{ SEMVER }}\"\n";
+    let test = Test::new()
+        .hoist_yml(file)
+        .file(".gitignore", ".hoist/\n")
+        .args(&["-s"]);
+    let dir = test.path();
+    git(dir, &["init", "-q", "-b", "trunk"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "one"]);
+    git(dir, &["tag", "-a", "release-1.2.0", "-m", "1.2.0"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", "two"]);
+    test.run().success().stdout("s=1.2.1-1\n");
+    git(dir, &["checkout", "-q", "-b", "next"]);
+    test.run().success().stdout("s=1.3.0-alpha.1\n");
+    git(dir, &["checkout", "-q", "-b", "rel-1.3.0"]);
+    test.run().success().stdout("s=1.3.0-beta.1\n");
+}

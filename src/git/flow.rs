@@ -4,7 +4,7 @@
 //! and both merges are worked out before any ref moves, so a refusal or a
 //! conflict leaves the repository as it was.
 
-use super::semver::Version;
+use super::semver::{Version, Versioning};
 use super::GitRepo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,10 +14,10 @@ pub(crate) enum FlowKind {
 }
 
 impl FlowKind {
-    pub(crate) fn prefix(self) -> &'static str {
+    fn prefix(self, names: &Versioning) -> &str {
         match self {
-            FlowKind::Release => "release/",
-            FlowKind::Hotfix => "hotfix/",
+            FlowKind::Release => &names.release,
+            FlowKind::Hotfix => &names.hotfix,
         }
     }
 }
@@ -90,37 +90,43 @@ impl GitRepo {
             .target()
     }
 
-    fn main_branch(&self) -> Result<String, String> {
-        ["main", "master"]
-            .into_iter()
+    fn main_branch(&self, names: &Versioning) -> Result<String, String> {
+        names
+            .main
+            .iter()
             .find(|b| self.tip(b).is_some())
-            .map(str::to_owned)
-            .ok_or_else(|| "there is no `main` (or `master`) branch".to_owned())
+            .cloned()
+            .ok_or_else(|| format!("there is no `{}` branch", names.main.join("` or `")))
     }
 
     /// Checks a start: on `develop` (release) or `main` (hotfix), a clean
     /// tree, a branch that does not exist yet.
-    pub(crate) fn plan_start(&self, kind: FlowKind, bump: &Bump) -> Result<StartPlan, String> {
+    pub(crate) fn plan_start(
+        &self,
+        kind: FlowKind,
+        bump: &Bump,
+        names: &Versioning,
+    ) -> Result<StartPlan, String> {
         let from = match kind {
-            FlowKind::Release => "develop".to_owned(),
-            FlowKind::Hotfix => self.main_branch()?,
+            FlowKind::Release => names.develop.clone(),
+            FlowKind::Hotfix => self.main_branch(names)?,
         };
         let current = self.current_branch()?;
         if current != from {
             return Err(format!(
                 "a {}starts from `{from}`, and `{current}` is checked out: `git checkout {from}` first",
-                kind.prefix()
+                kind.prefix(names)
             ));
         }
         self.require_clean("starting a branch")?;
-        let base = self.semver_facts().map_err(err)?.base;
+        let base = self.semver_facts(&names.tag_prefix).map_err(err)?.base;
         let version = match bump {
             Bump::Major => base.next_major(),
             Bump::Minor => base.next_minor(),
             Bump::Patch => base.next_patch(),
             Bump::Exact(v) => v.clone(),
         };
-        let branch = format!("{}{version}", kind.prefix());
+        let branch = format!("{}{version}", kind.prefix(names));
         if self.tip(&branch).is_some() {
             return Err(format!(
                 "branch {branch} already exists: finish it, or delete it"
@@ -148,18 +154,22 @@ impl GitRepo {
     /// Checks a finish: on a release or hotfix branch named for its
     /// version, a clean tree, the tag new, and both merges free of
     /// conflicts.
-    pub(crate) fn plan_finish(&self, kind: FlowKind) -> Result<FinishPlan, String> {
+    pub(crate) fn plan_finish(
+        &self,
+        kind: FlowKind,
+        names: &Versioning,
+    ) -> Result<FinishPlan, String> {
         let branch = self.current_branch()?;
-        let Some(version) = branch.strip_prefix(kind.prefix()) else {
+        let Some(version) = branch.strip_prefix(kind.prefix(names)) else {
             return Err(format!(
                 "`{branch}` is checked out: finishing needs the {}X.Y.Z branch",
-                kind.prefix()
+                kind.prefix(names)
             ));
         };
         let version = Version::parse(version).ok_or_else(|| {
             format!("`{branch}` names no version (X.Y.Z): the tag would have no name")
         })?;
-        let tag = format!("v{version}");
+        let tag = format!("{}{version}", names.tag_prefix);
         self.require_clean("finishing a branch")?;
         if self
             .repo
@@ -170,12 +180,15 @@ impl GitRepo {
                 "tag {tag} already exists: this version was released"
             ));
         }
-        let main = self.main_branch()?;
-        let develop = "develop".to_owned();
+        let main = self.main_branch(names)?;
+        let develop = names.develop.clone();
         let (Some(main_tip), Some(develop_tip), Some(branch_tip)) =
             (self.tip(&main), self.tip(&develop), self.tip(&branch))
         else {
-            return Err("there is no `develop` branch".to_owned());
+            return Err(format!(
+                "there is no `{develop}` branch",
+                develop = names.develop
+            ));
         };
         let plan = FinishPlan {
             branch,

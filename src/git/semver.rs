@@ -115,6 +115,33 @@ fn label(branch: &str) -> String {
     }
 }
 
+/// The branch names and tag prefix of a team's git-flow (`versioning:` at
+/// the top of hoist.yml); the defaults are git-flow's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Versioning {
+    /// The release branches' branch: `main` and `master`.
+    pub main: Vec<String>,
+    pub develop: String,
+    /// Prefixes of release and hotfix branches.
+    pub release: String,
+    pub hotfix: String,
+    /// What release tags start with (`v1.2.0`).
+    pub tag_prefix: String,
+}
+
+impl Default for Versioning {
+    fn default() -> Versioning {
+        Versioning {
+            main: vec!["main".to_owned(), "master".to_owned()],
+            develop: "develop".to_owned(),
+            release: "release/".to_owned(),
+            hotfix: "hotfix/".to_owned(),
+            tag_prefix: "v".to_owned(),
+        }
+    }
+}
+
 /// What the repository says about versions, for [`semver`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Facts {
@@ -126,18 +153,24 @@ pub(crate) struct Facts {
     pub head_tag: Option<Version>,
 }
 
+/// Which version comes next on a kind of branch.
+type NextVersion = fn(&Version) -> Version;
+
 /// `SEMVER` for a branch (`None`: detached with no CI branch, the `main` rule).
-pub(crate) fn semver(facts: &Facts, branch: Option<&str>) -> Version {
+pub(crate) fn semver(facts: &Facts, branch: Option<&str>, names: &Versioning) -> Version {
     if let Some(tagged) = &facts.head_tag {
         return tagged.clone();
     }
     let base = &facts.base;
     let n = facts.distance;
-    let branch = branch.unwrap_or("main");
-    for (prefix, next) in [
-        ("release/", Version::next_minor as fn(&Version) -> Version),
-        ("hotfix/", Version::next_patch),
-    ] {
+    let Some(branch) = branch else {
+        return base.next_patch().with_pre(n.to_string());
+    };
+    let rules: [(&str, NextVersion); 2] = [
+        (&names.release, Version::next_minor),
+        (&names.hotfix, Version::next_patch),
+    ];
+    for (prefix, next) in rules {
         if let Some(rest) = branch.strip_prefix(prefix) {
             let version = Version::parse(rest)
                 .filter(|v| v.pre.is_none())
@@ -145,10 +178,12 @@ pub(crate) fn semver(facts: &Facts, branch: Option<&str>) -> Version {
             return version.with_pre(format!("beta.{n}"));
         }
     }
-    match branch {
-        "develop" => base.next_minor().with_pre(format!("alpha.{n}")),
-        "main" | "master" => base.next_patch().with_pre(n.to_string()),
-        other => base.next_minor().with_pre(format!("{}.{n}", label(other))),
+    if branch == names.develop {
+        base.next_minor().with_pre(format!("alpha.{n}"))
+    } else if names.main.iter().any(|m| m == branch) {
+        base.next_patch().with_pre(n.to_string())
+    } else {
+        base.next_minor().with_pre(format!("{}.{n}", label(branch)))
     }
 }
 
@@ -169,7 +204,8 @@ pub(crate) fn format(version: &str, pattern: &str) -> String {
 impl super::GitRepo {
     /// The version facts of HEAD: its tags, the highest stable tag below it
     /// and the commits since.
-    pub(crate) fn semver_facts(&self) -> Result<Facts, super::GitError> {
+    /// Tags are read with `tag_prefix` (or `v`, or nothing) before the version.
+    pub(crate) fn semver_facts(&self, tag_prefix: &str) -> Result<Facts, super::GitError> {
         let repo = &self.repo;
         let head = self.head_commit()?.id();
         let mut base: Option<(Version, git2::Oid)> = None;
@@ -179,7 +215,11 @@ impl super::GitRepo {
             let Ok(Some(name)) = names.get(index) else {
                 continue;
             };
-            let Some(version) = Version::parse(name) else {
+            let bare = name
+                .strip_prefix(tag_prefix)
+                .filter(|_| !tag_prefix.is_empty())
+                .unwrap_or(name);
+            let Some(version) = Version::parse(bare) else {
                 continue;
             };
             let Ok(reference) = repo.find_reference(&format!("refs/tags/{name}")) else {
@@ -229,7 +269,7 @@ fn higher(a: &Version, b: &Version) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{format, label, semver, Facts, Version};
+    use super::{format, label, semver, Facts, Version, Versioning};
 
     fn facts(base: &str, distance: usize, head_tag: Option<&str>) -> Facts {
         Facts {
@@ -241,6 +281,7 @@ mod tests {
 
     #[test]
     fn gitflow_rules() {
+        let names = Versioning::default();
         let f = facts("1.2.0", 4, None);
         let cases = [
             (Some("release/1.3.0"), "1.3.0-beta.4"),
@@ -255,15 +296,39 @@ mod tests {
             (None, "1.2.1-4"),
         ];
         for (branch, want) in cases {
-            assert_eq!(semver(&f, branch).to_string(), want, "{branch:?}");
+            assert_eq!(semver(&f, branch, &names).to_string(), want, "{branch:?}");
         }
         assert_eq!(
-            semver(&facts("1.2.0", 0, Some("v2.0.0-rc.1")), Some("develop")).to_string(),
+            semver(
+                &facts("1.2.0", 0, Some("v2.0.0-rc.1")),
+                Some("develop"),
+                &names
+            )
+            .to_string(),
             "2.0.0-rc.1"
         );
         assert_eq!(
-            semver(&facts("0.0.0", 7, None), Some("develop")).to_string(),
+            semver(&facts("0.0.0", 7, None), Some("develop"), &names).to_string(),
             "0.1.0-alpha.7"
+        );
+        let custom = Versioning {
+            main: vec!["trunk".into()],
+            develop: "next".into(),
+            release: "rel-".into(),
+            ..Versioning::default()
+        };
+        assert_eq!(semver(&f, Some("trunk"), &custom).to_string(), "1.2.1-4");
+        assert_eq!(
+            semver(&f, Some("next"), &custom).to_string(),
+            "1.3.0-alpha.4"
+        );
+        assert_eq!(
+            semver(&f, Some("rel-1.3.0"), &custom).to_string(),
+            "1.3.0-beta.4"
+        );
+        assert_eq!(
+            semver(&f, Some("develop"), &custom).to_string(),
+            "1.3.0-develop.4"
         );
     }
 

@@ -215,7 +215,8 @@ impl Runner {
         let fail = |m: String| self.git_step_failure(run, m);
         let plan = {
             let dir = dir.clone();
-            blocking(move || open(&dir)?.plan_finish(kind)).await
+            let names = run.scope.session().taskfile.versioning.clone();
+            blocking(move || open(&dir)?.plan_finish(kind, &names)).await
         }
         .map_err(fail)?;
         let message = message.unwrap_or_else(|| format!("Release {}", plan.tag));
@@ -272,7 +273,8 @@ impl Runner {
         })?;
         let plan = {
             let dir = dir.clone();
-            blocking(move || open(&dir)?.plan_start(kind, &bump)).await
+            let names = run.scope.session().taskfile.versioning.clone();
+            blocking(move || open(&dir)?.plan_start(kind, &bump, &names)).await
         }
         .map_err(fail)?;
         let what = format!("create {} from {} and check it out", plan.branch, plan.from);

@@ -37,6 +37,7 @@ pub(crate) struct Taskfile {
     pub dotenv: Vec<Text>,
     pub output: Option<Text>,
     pub silent: bool,
+    pub versioning: crate::git::semver::Versioning,
     pub tasks: IndexMap<String, Spanned<Task>>,
     aliases: HashMap<String, String>,
 }
@@ -95,6 +96,7 @@ impl Taskfile {
             dotenv: model.dotenv,
             output: model.output,
             silent: model.silent,
+            versioning: model.versioning,
             tasks: model.tasks,
             aliases: HashMap::new(),
         };

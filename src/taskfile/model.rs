@@ -26,6 +26,9 @@ pub(super) struct FileModel {
     pub output: Option<Text>,
     #[serde(default)]
     pub silent: bool,
+    /// git-flow's branch names and tag prefix, for SEMVER and release steps.
+    #[serde(default)]
+    pub versioning: crate::git::semver::Versioning,
     #[serde(default)]
     pub tasks: IndexMap<String, Spanned<Task>>,
 }

@@ -115,7 +115,7 @@ impl Session {
                 Value::from(build_time(epoch.as_deref()))
             }
             "SEMVER" | "NEXT_MAJOR" | "NEXT_MINOR" | "NEXT_PATCH" => {
-                let Some(facts) = self.with_git(|g| g.semver_facts().ok()).flatten() else {
+                let Some(facts) = self.with_git(|g| g.semver_facts(&self.taskfile.versioning.tag_prefix).ok()).flatten() else {
                     return Value::from("");
                 };
                 let version = match name {
@@ -126,7 +126,7 @@ impl Session {
                         // The branch as GIT_BRANCH has it (the CI's on a detached HEAD).
                         let branch = self.compute_builtin("GIT_BRANCH");
                         let branch = branch.as_str().filter(|b| !b.is_empty());
-                        crate::git::semver::semver(&facts, branch)
+                        crate::git::semver::semver(&facts, branch, &self.taskfile.versioning)
                     }
                 };
                 Value::from(version.to_string())
