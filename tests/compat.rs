@@ -771,3 +771,132 @@ fn help_in_go_task_mode_runs_nothing() {
     assert!(!out.stdout.contains("ran\n"), "{}", out.stdout);
     out.stderr_lacks("[default]");
 }
+
+/// From docker CLI lines of a dry run: the references built (and tagged
+/// locally) and pushed.
+fn docker_references(stderr: &str) -> (Vec<String>, Vec<String>) {
+    let mut built = Vec::new();
+    let mut pushed = Vec::new();
+    for line in stderr.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (i, w) in words.iter().enumerate() {
+            let after_docker = i > 0 && words[i - 1] == "docker";
+            match *w {
+                "--tag" => built.push(words[i + 1].to_owned()),
+                "tag" if after_docker && !words[i + 2].contains('/') => {
+                    built.push(words[i + 2].to_owned());
+                }
+                "push" if after_docker => pushed.push(words[i + 1].to_owned()),
+                _ => {}
+            }
+        }
+    }
+    (built, pushed)
+}
+
+/// From image steps' dry-run lines: the references after `prefix` (`tag: `,
+/// `push: `), sorted.
+fn step_references(stderr: &str, prefix: &str) -> Vec<String> {
+    let mut v: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest.trim()))
+        .filter_map(|l| l.strip_prefix(prefix))
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
+
+/// The tutorial pipeline's `--dry`, as a Taskfile and migrated: the same
+/// final `repo:tag`s, built and pushed (`docker build --tag`/`docker tag`/
+/// `docker push` lines against the image steps' `tag:`/`push:` lines), on
+/// `main` with a release tag. (The Taskfile's `silent: true` is dropped for
+/// its dry run: go-task's hides silent commands.)
+#[test]
+fn migrated_tutorial_dry_run_builds_and_pushes_the_same_references() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = Path::new(env!("CARGO_BIN_EXE_hoist"));
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp_path = std::fs::canonicalize(tmp.path()).unwrap();
+    let (original, native) = (tmp_path.join("original"), tmp_path.join("native"));
+    let mut env = BTreeMap::new();
+    env.insert("PATH".to_owned(), std::env::var("PATH").unwrap_or_default());
+    env.insert("HOME".to_owned(), tmp_path.to_string_lossy().into_owned());
+    for dir in [&original, &native] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::copy(
+            root.join("examples/tutorial/Taskfile.yml"),
+            dir.join("Taskfile.yml"),
+        )
+        .unwrap();
+        for args in [
+            &["init", "-q", "-b", "main"][..],
+            &["add", "."],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-qm",
+                "one",
+            ],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "tag",
+                "-a",
+                "v1.0.0",
+                "-m",
+                "one",
+            ],
+        ] {
+            let ok = Command::new("git")
+                .args(args)
+                .current_dir(dir)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        }
+    }
+    let migrated = run_one(
+        exe,
+        &["--migrate".into(), "--to".into(), "hoist.yml".into()],
+        &native,
+        &env,
+    );
+    assert_eq!(migrated.status, 0, "{}", migrated.stderr);
+    std::fs::remove_file(native.join("Taskfile.yml")).unwrap();
+    // go-task's --dry hides silent commands: show the Taskfile's.
+    let text = std::fs::read_to_string(original.join("Taskfile.yml")).unwrap();
+    assert!(text.contains("silent: true\n"));
+    std::fs::write(
+        original.join("Taskfile.yml"),
+        text.replace("silent: true\n", ""),
+    )
+    .unwrap();
+    let taskfile = run_one(
+        exe,
+        &["--dry".into(), "upload-image".into()],
+        &original,
+        &env,
+    );
+    let native_run = run_one(exe, &["--dry".into(), "upload-image".into()], &native, &env);
+    assert_eq!(
+        (taskfile.status, native_run.status),
+        (0, 0),
+        "{}\n{}",
+        taskfile.stderr,
+        native_run.stderr
+    );
+    let (mut built, mut pushed) = docker_references(&taskfile.stderr);
+    built.sort();
+    pushed.sort();
+    let steps = |prefix| step_references(&native_run.stderr, prefix);
+    assert_eq!(steps("tag: "), built, "{}", native_run.stderr);
+    assert_eq!(steps("push: "), pushed, "{}", native_run.stderr);
+    assert_eq!(pushed.len(), 3, "latest, v1.0.0, main: {pushed:?}");
+}
