@@ -21,12 +21,7 @@ impl Runner {
         at: &Location,
         quiet: bool,
     ) -> Flow {
-        let fail = |message: String| {
-            self.fail(Error::GitStep {
-                task: run.name.to_owned(),
-                message,
-            })
-        };
+        let fail = |m: String| self.git_step_failure(run, m);
         let name = self
             .render_text(run, &step.name, at, "git-tag name")
             .await?;
@@ -137,12 +132,7 @@ impl Runner {
         at: &Location,
         quiet: bool,
     ) -> Flow {
-        let fail = |message: String| {
-            self.fail(Error::GitStep {
-                task: run.name.to_owned(),
-                message,
-            })
-        };
+        let fail = |m: String| self.git_step_failure(run, m);
         let kind = if step.hotfix {
             FlowKind::Hotfix
         } else {
