@@ -606,10 +606,8 @@ fn task(path: &Path, name: &str, body: &Node, origin: &Arc<Origin>) -> Result<Ta
             task.cmds.push(shell_cmd(cmd.clone()));
             return Ok(task);
         }
-        Node::List(items) => {
-            for item in items {
-                task.cmds.push(cmd(path, name, item)?);
-            }
+        Node::List(_) => {
+            task.cmds = list_of(path, name, "cmds", body, cmd)?;
             return Ok(task);
         }
         Node::Null => return Ok(task),
@@ -636,7 +634,6 @@ fn set_field(
     key: &str,
     value: &Node,
 ) -> Result<(), Failure> {
-    let here = |what: &str| format!("task {name:?}: {what}");
     match key {
         "desc" => task.desc = value.scalar_text().unwrap_or_default(),
         "summary" => task.summary = value.scalar_text().unwrap_or_default(),
@@ -646,35 +643,9 @@ fn set_field(
                 .map(|a| format!("{}{a}", origin.namespace))
                 .collect();
         }
-        "cmds" => match value {
-            Node::List(items) => {
-                for item in items {
-                    task.cmds.push(cmd(path, name, item)?);
-                }
-            }
-            Node::Null => {}
-            other => {
-                return Err(decode(
-                    path,
-                    here(&format!("`cmds:` must be a list, not a {}", other.kind())),
-                ))
-            }
-        },
+        "cmds" => task.cmds.extend(list_of(path, name, "cmds", value, cmd)?),
         "cmd" => task.cmds.push(cmd(path, name, value)?),
-        "deps" => match value {
-            Node::List(items) => {
-                for item in items {
-                    task.deps.push(dep(path, name, item)?);
-                }
-            }
-            Node::Null => {}
-            other => {
-                return Err(decode(
-                    path,
-                    here(&format!("`deps:` must be a list, not a {}", other.kind())),
-                ))
-            }
-        },
+        "deps" => task.deps.extend(list_of(path, name, "deps", value, dep)?),
         "vars" => task.vars = vars(path, Some(value))?,
         "env" => task.env = vars(path, Some(value))?,
         "dotenv" => task.dotenv = strings(path, Some(value))?,
@@ -701,6 +672,27 @@ fn set_field(
         _ => {}
     }
     Ok(())
+}
+
+/// A task's `cmds:` or `deps:`: a list (or nothing), each item parsed by `item`.
+fn list_of<T>(
+    path: &Path,
+    task: &str,
+    field: &str,
+    value: &Node,
+    item: fn(&Path, &str, &Node) -> Result<T, Failure>,
+) -> Result<Vec<T>, Failure> {
+    match value {
+        Node::List(items) => items.iter().map(|i| item(path, task, i)).collect(),
+        Node::Null => Ok(Vec::new()),
+        other => Err(decode(
+            path,
+            format!(
+                "task {task:?}: `{field}:` must be a list, not a {}",
+                other.kind()
+            ),
+        )),
+    }
 }
 
 fn shell_cmd(text: String) -> Cmd {

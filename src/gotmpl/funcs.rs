@@ -216,26 +216,12 @@ fn parse_go_float_str(s: &str) -> Option<f64> {
     Some(v)
 }
 
-/// Go's reflect kind names, as sprig's list errors print them.
-fn kind_name(v: &Value) -> &'static str {
-    match v {
-        Value::Nil => "invalid",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float64",
-        Value::String(_) => "string",
-        Value::List(_) => "slice",
-        Value::Map(_) => "map",
-        Value::Time(_) => "struct",
-    }
-}
-
 /// A list argument of sprig's list functions; errors like sprig's.
 fn list_arg<'b>(v: &'b Value, what: &str) -> Result<&'b [Value], String> {
     match v {
         Value::List(l) => Ok(l),
         Value::Nil => Err(nil_deref()),
-        other => Err(format!("Cannot {what} type {}", kind_name(other))),
+        other => Err(format!("Cannot {what} type {}", other.go_kind())),
     }
 }
 
@@ -1436,7 +1422,7 @@ fn f_has<'a>(_: &mut Ctx, a: Args<'a>) -> Res<'a> {
     match &*a[1] {
         Value::Nil => ok_b(false),
         Value::List(l) => ok_b(l.contains(&a[0])),
-        other => Err(format!("Cannot find has on type {}", kind_name(other))),
+        other => Err(format!("Cannot find has on type {}", other.go_kind())),
     }
 }
 
@@ -1447,7 +1433,7 @@ fn f_slice<'a>(_: &mut Ctx, a: Args<'a>) -> Res<'a> {
         other => {
             return Err(format!(
                 "list should be type of slice or array but {}",
-                kind_name(other)
+                other.go_kind()
             ))
         }
     };
@@ -1472,7 +1458,7 @@ fn f_concat<'a>(_: &mut Ctx, a: Args<'a>) -> Res<'a> {
         match v.into_owned() {
             Value::List(l) => res.extend(l),
             Value::Nil => return Err(nil_deref()),
-            other => return Err(format!("Cannot concat type {} as list", kind_name(&other))),
+            other => return Err(format!("Cannot concat type {} as list", other.go_kind())),
         }
     }
     ok(Value::List(res))
