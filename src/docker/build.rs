@@ -6,12 +6,17 @@
 //! builder) then kills the step's container and stops the build. hoist removes
 //! that container itself as well, so that none is left once hoist has exited.
 
+use super::buildkit::{Progress, SecretValues, Session, SessionError};
 use super::context::{stream_context, ContextError, ContextStats};
 use super::events::{Event, EventSink};
-use super::{final_tags, reference, repository, BuildFailure, BuildSpec, DockerError, Engine};
+use super::{
+    final_tags, reference, repository, BuildFailure, BuildSpec, Builder, DockerError, Engine,
+};
 use crate::exec::cancelled;
-use bollard::models::BuildInfo;
-use bollard::query_parameters::{BuildImageOptions, RemoveContainerOptions, TagImageOptions};
+use bollard::models::{BuildInfo, BuildInfoAux};
+use bollard::query_parameters::{
+    BuildImageOptions, BuilderVersion, RemoveContainerOptions, TagImageOptions,
+};
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -107,6 +112,13 @@ async fn build_once(
     mut cancel: watch::Receiver<bool>,
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
+    let secrets = SecretValues::read(&spec.secrets, &refs[0])?;
+    // Held until the build's stream is over: the engine calls it meanwhile.
+    let session = open_session(engine, spec, &refs[0], secrets).await?;
+    let network = match (&session, &spec.network) {
+        (Some(_), None) if !has_bridge(engine).await => Some("none".to_owned()),
+        _ => spec.network.clone(),
+    };
     let context = stream_context(&spec.context, &spec.dockerfile).map_err(|e| match e {
         ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing {
             path,
@@ -114,7 +126,12 @@ async fn build_once(
         },
         other => context_error(spec, other),
     })?;
-    let options = request_options(spec, &refs[0], &context.dockerfile_in_context);
+    let mut options = request_options(spec, &refs[0], &context.dockerfile_in_context);
+    options.networkmode = network;
+    if let Some(session) = &session {
+        options.version = BuilderVersion::BuilderBuildKit;
+        options.session = Some(session.id.clone());
+    }
     events.send(Event::BuildStarted { image: &refs[0] });
     let mut stream =
         engine
@@ -123,6 +140,8 @@ async fn build_once(
     let mut log = BuildLog::default();
     let end = read_build(&mut stream, &mut log, events, &mut cancel).await;
     events.send(Event::BuildEnded);
+    drop(session);
+    log.take_buildkit_failure();
     if end == End::Interrupted {
         // Closing the connection is what stops a classic build on the engine.
         drop(stream);
@@ -155,6 +174,57 @@ async fn build_once(
         events.send(Event::Warning { message: &warning });
     }
     Ok(report)
+}
+
+/// The BuildKit session for this build, or `None` for the classic builder,
+/// as `builder:` says and the engine allows.
+async fn open_session(
+    engine: &Engine,
+    spec: &BuildSpec,
+    image: &str,
+    secrets: SecretValues,
+) -> Result<Option<Session>, DockerError> {
+    let needs = |reason: String| DockerError::NeedsBuildKit {
+        image: image.to_owned(),
+        reason,
+        secrets: !spec.secrets.is_empty(),
+        origin: spec.step.clone(),
+    };
+    if spec.builder == Builder::Classic {
+        if spec.secrets.is_empty() {
+            return Ok(None);
+        }
+        return Err(needs("the step says `builder: classic`".into()));
+    }
+    match Session::open(engine, secrets).await {
+        Ok(session) => Ok(Some(session)),
+        Err(SessionError::Failed(reason)) => Err(DockerError::Api {
+            action: format!("opening a BuildKit session for `{image}`"),
+            reason,
+        }),
+        Err(_) if spec.builder == Builder::Auto && spec.secrets.is_empty() => Ok(None),
+        Err(e) => Err(needs(e.to_string())),
+    }
+}
+
+/// Whether the engine has its default `bridge` network. BuildKit runs `RUN`
+/// on it unless told otherwise, and fails without it; the classic builder
+/// then runs without a network, so BuildKit is told `none` to match.
+async fn has_bridge(engine: &Engine) -> bool {
+    use bollard::errors::Error::DockerResponseServerError;
+    !matches!(
+        engine
+            .docker
+            .inspect_network(
+                "bridge",
+                None::<bollard::query_parameters::InspectNetworkOptions>
+            )
+            .await,
+        Err(DockerResponseServerError {
+            status_code: 404,
+            ..
+        })
+    )
 }
 
 /// The engine's build parameters for `spec`, tagged `first` (the other tags
@@ -196,12 +266,25 @@ struct BuildLog {
     container: Option<String>,
     /// Output not yet ended by a newline.
     pending: String,
+    /// A BuildKit build's vertices.
+    buildkit: Progress,
 }
 
 /// Lines of a failed step kept for the error.
 const STEP_OUTPUT_LINES: usize = 40;
 
 impl BuildLog {
+    /// A BuildKit build's failing step (or the last one started) becomes the
+    /// step the error names.
+    fn take_buildkit_failure(&mut self) {
+        if let Some((step, output)) = self.buildkit.failed.take() {
+            self.step = Some(step);
+            self.step_output = output;
+        } else if let Some(step) = self.buildkit.step.take() {
+            self.step = Some(step);
+        }
+    }
+
     /// Takes a chunk of output and reports each line it completes.
     fn feed(&mut self, text: &str, events: &dyn EventSink) {
         self.pending.push_str(text);
@@ -262,8 +345,14 @@ where
         if let Some(detail) = info.error_detail.and_then(|d| d.message) {
             return End::Failed(BuildFailure::Engine, detail);
         }
-        if let Some(id) = info.aux.and_then(|aux| aux.id) {
-            log.image_id = id;
+        match info.aux {
+            Some(BuildInfoAux::Default(image)) => {
+                if let Some(id) = image.id {
+                    log.image_id = id;
+                }
+            }
+            Some(BuildInfoAux::BuildKit(status)) => log.buildkit.update(status, events),
+            None => {}
         }
         if let Some(text) = info.stream {
             log.feed(&text, events);

@@ -35,6 +35,15 @@ pub(crate) fn describe_build(spec: &BuildSpec) -> Result<String, DockerError> {
     if let Some(platform) = &spec.platform {
         out.push_str(&format!("\n  platform: {platform}"));
     }
+    match spec.builder {
+        super::Builder::Auto => {}
+        super::Builder::BuildKit => out.push_str("\n  builder: buildkit"),
+        super::Builder::Classic => out.push_str("\n  builder: classic"),
+    }
+    // The source only: values are read when the build starts.
+    for (id, source) in &spec.secrets {
+        out.push_str(&format!("\n  secret: {id} ({source})"));
+    }
     for r in refs {
         out.push_str(&format!("\n  tag: {r}"));
     }

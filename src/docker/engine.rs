@@ -14,6 +14,8 @@ pub(crate) struct Engine {
     pub(crate) docker: Docker,
     /// Where we connected, for messages.
     pub host: String,
+    /// Whether the connection speaks TLS (`DOCKER_TLS_VERIFY`).
+    pub tls: bool,
 }
 
 impl Engine {
@@ -60,7 +62,7 @@ impl Engine {
             .negotiate_version()
             .await
             .map_err(|e| unreachable(ConnectFailure::of(&e, tls), chain(&e)))?;
-        Ok(Engine { docker, host })
+        Ok(Engine { docker, host, tls })
     }
 
     /// The negotiated API version, e.g. `1.41`.

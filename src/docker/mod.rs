@@ -6,6 +6,7 @@
 
 mod auth;
 mod build;
+mod buildkit;
 pub(crate) mod context;
 mod describe;
 mod engine;
@@ -17,6 +18,7 @@ pub(crate) use crate::reference;
 
 pub(crate) use auth::{PASSWORD_VAR, USER_VAR};
 pub(crate) use build::{build, plan_build, BuildReport};
+pub(crate) use buildkit::SecretSource;
 pub(crate) use describe::{describe_build, describe_push, describe_tag};
 pub(crate) use engine::{ConnectFailure, Engine};
 pub(crate) use events::{Event, EventSink};
@@ -65,6 +67,19 @@ pub(crate) struct BuildSpec {
     pub pull: bool,
     pub network: Option<String>,
     pub platform: Option<String>,
+    pub builder: Builder,
+    /// `RUN --mount=type=secret,id=ID` values, by id: BuildKit only.
+    pub secrets: Vec<(String, SecretSource)>,
+}
+
+/// Which of the engine's builders runs a build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Builder {
+    /// BuildKit where the engine offers it, else the classic builder.
+    #[default]
+    Auto,
+    BuildKit,
+    Classic,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,6 +187,23 @@ pub(crate) enum DockerError {
         not_landed: Vec<String>,
     },
 
+    #[error("building `{image}`: secret `{id}` ({from}): {reason}")]
+    SecretMissing {
+        image: String,
+        id: String,
+        from: String,
+        reason: String,
+    },
+
+    #[error("building `{image}` needs BuildKit{}, but {reason}",
+        if *secrets { " (the step has secrets)" } else { "" })]
+    NeedsBuildKit {
+        image: String,
+        reason: String,
+        secrets: bool,
+        origin: Origin,
+    },
+
     #[error("credentials for {registry}: {reason}")]
     Credentials { registry: String, reason: String },
 
@@ -230,6 +262,7 @@ impl DockerError {
         let (DockerError::InvalidTag { origin, .. }
         | DockerError::InvalidRepository { origin, .. }
         | DockerError::DockerfileMissing { origin, .. }
+        | DockerError::NeedsBuildKit { origin, .. }
         | DockerError::Context { origin, .. }
         | DockerError::BuildFailed { origin, .. }
         | DockerError::PushFailed { origin, .. }) = self
@@ -265,6 +298,15 @@ impl DockerError {
             DockerError::DockerfileMissing { .. } => {
                 Some("set `dockerfile:` in the build step, or `context:` to the directory that holds it".into())
             }
+            DockerError::SecretMissing { id, .. } => Some(format!(
+                "set the variable or create the file the step's `secrets: {{{id}: ...}}` names, or remove the secret from the step"
+            )),
+            DockerError::NeedsBuildKit { secrets: true, .. } => Some(
+                "secrets need BuildKit (Docker 18.09 or later over a unix socket or plain tcp); use build args for values that may stay in the image, or build on such an engine".into(),
+            ),
+            DockerError::NeedsBuildKit { .. } => Some(
+                "use `builder: auto` or `builder: classic` on this engine".into(),
+            ),
             DockerError::PushFailed { registry, denied: true, .. } => Some(format!(
                 "check the credentials for {registry}: `docker login {registry}`, or set {USER_VAR} and {PASSWORD_VAR}"
             )),

@@ -2,10 +2,12 @@
 //! module's specs, apply the `latest` policy, then describe (`--dry`) or execute.
 
 use super::{Failed, Runner};
-use crate::docker::{self, BuildSpec, DockerError, ImageMetadata, PushSpec, Rendered, TagSpec};
+use crate::docker::{
+    self, BuildSpec, Builder, DockerError, ImageMetadata, PushSpec, Rendered, SecretSource, TagSpec,
+};
 use crate::error::{Error, Result};
 use crate::exec::Sink;
-use crate::taskfile::{BuildStep, LatestPolicy, Step, Text};
+use crate::taskfile::{BuildStep, BuilderChoice, LatestPolicy, SecretFrom, Step, Text};
 use crate::ui::{ImageProgress, Printer};
 use crate::vars::{Effects, Scope};
 use indexmap::IndexMap;
@@ -355,7 +357,38 @@ impl Renderer<'_> {
             pull: b.pull,
             network: self.opt(b.network.as_ref(), "network")?,
             platform: self.opt(b.platform.as_ref(), "platform")?,
+            builder: match b.builder {
+                BuilderChoice::Auto => Builder::Auto,
+                BuilderChoice::Buildkit => Builder::BuildKit,
+                BuilderChoice::Classic => Builder::Classic,
+            },
+            secrets: self.secrets(&b.secrets)?,
         })
+    }
+
+    /// The secrets' sources, rendered (the values are read only by the build).
+    fn secrets(&self, map: &IndexMap<String, SecretFrom>) -> Result<Vec<(String, SecretSource)>> {
+        map.iter()
+            .map(|(id, from)| {
+                let source = match from {
+                    SecretFrom::Env(name) => SecretSource::Env(self.scope.render(
+                        name,
+                        self.at,
+                        "secret env",
+                        self.fx,
+                    )?),
+                    SecretFrom::File(path) => {
+                        SecretSource::File(self.scope.dir().join(self.scope.render(
+                            path,
+                            self.at,
+                            "secret file",
+                            self.fx,
+                        )?))
+                    }
+                };
+                Ok((id.clone(), source))
+            })
+            .collect()
     }
 }
 

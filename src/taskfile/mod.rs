@@ -5,7 +5,9 @@ mod step;
 mod value;
 
 pub(crate) use model::{Call, RunPolicy, Task};
-pub(crate) use step::{BuildStep, FlowSpec, FlowStep, GitTagStep, LatestPolicy, Step};
+pub(crate) use step::{
+    BuildStep, BuilderChoice, FlowSpec, FlowStep, GitTagStep, LatestPolicy, SecretFrom, Step,
+};
 pub(crate) use value::{Text, VarMap, VarValue};
 
 use crate::error::{closest, Error, Result};

@@ -154,6 +154,25 @@ pub(crate) enum LatestPolicy {
     Never,
 }
 
+/// Which builder runs a `build` step.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum BuilderChoice {
+    /// BuildKit where the engine offers it, else the classic builder.
+    #[default]
+    Auto,
+    Buildkit,
+    Classic,
+}
+
+/// Where a build secret's value comes from: `{env: NAME}` or `{file: PATH}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SecretFrom {
+    Env(Text),
+    File(Text),
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BuildStep {
@@ -180,6 +199,11 @@ pub(crate) struct BuildStep {
     pub network: Option<Text>,
     #[serde(default)]
     pub platform: Option<Text>,
+    #[serde(default)]
+    pub builder: BuilderChoice,
+    /// `RUN --mount=type=secret,id=ID` sources, by id.
+    #[serde(default)]
+    pub secrets: IndexMap<String, SecretFrom>,
     /// Written next to `build:`, not inside it.
     #[serde(skip)]
     pub flags: StepFlags,
