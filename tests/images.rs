@@ -7,8 +7,8 @@ use std::process::Command;
 
 /// The registries and credentials of scripts/setup.sh, or `None` (and a note)
 /// when the services were not started for this run.
-struct Services {
-    registry: String,
+pub(crate) struct Services {
+    pub(crate) registry: String,
     auth_registry: String,
     tls_registry: String,
     user: String,
@@ -19,7 +19,7 @@ struct Services {
 /// are `#[ignore]`d with this reason, so a plain `cargo test` lists them as
 /// ignored instead of passing them; `scripts/test.sh` runs them with `--ignored`.
 /// Run without the services, they fail and say what to do.
-fn services() -> Services {
+pub(crate) fn services() -> Services {
     assert!(
         std::env::var("HOIST_DOCKER_TESTS").as_deref() == Ok("1"),
         "this test needs the Docker engine and registries: run scripts/test.sh, which starts \
@@ -40,7 +40,7 @@ fn services() -> Services {
 }
 
 /// A repository path no other test run uses.
-fn unique(name: &str) -> String {
+pub(crate) fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -49,7 +49,7 @@ fn unique(name: &str) -> String {
 }
 
 /// The tags in `repo` as the registry's HTTP API lists them, sorted.
-fn registry_tags(registry: &str, repo: &str, auth: Option<(&str, &str)>) -> Vec<String> {
+pub(crate) fn registry_tags(registry: &str, repo: &str, auth: Option<(&str, &str)>) -> Vec<String> {
     let scheme = if registry.ends_with(":5002") {
         "https"
     } else {
@@ -70,7 +70,7 @@ fn registry_tags(registry: &str, repo: &str, auth: Option<(&str, &str)>) -> Vec<
     tags
 }
 
-fn docker(args: &[&str]) -> String {
+pub(crate) fn docker(args: &[&str]) -> String {
     let out = Command::new("docker").args(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -347,6 +347,7 @@ fn daemon_down_says_where_it_looked() {
         .stderr_has("help: start the engine");
 }
 
+/// The classic builder's `Step n/m` lines (BuildKit's: tests/buildkit.rs).
 #[test]
 #[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn failing_run_step_shows_the_step_and_its_output() {
@@ -357,7 +358,7 @@ fn failing_run_step_shows_the_step_and_its_output() {
             "Dockerfile",
             "FROM hoist-test/busybox:latest\nRUN echo boom-output && exit 3\n",
         )
-        .hoist_yml("tasks:\n  b:\n    cmds:\n      - build: {image: hoist-failing, tags: [x]}\n")
+        .hoist_yml("tasks:\n  b:\n    cmds:\n      - build: {image: hoist-failing, tags: [x], builder: classic}\n")
         .args(&["b", "-s"])
         .run()
         .status(210)
@@ -365,7 +366,7 @@ fn failing_run_step_shows_the_step_and_its_output() {
         .stderr_has(" : RUN echo boom-output && exit 3`")
         .stderr_has("boom-output")
         .stderr_has("returned a non-zero code: 3")
-        .stderr_has("\n  --> hoist.yml:4:24\n  |\n4 |       - build: {image: hoist-failing, tags: [x]}\n  |                        ^\n");
+        .stderr_has("\n  --> hoist.yml:4:24\n  |\n4 |       - build: {image: hoist-failing, tags: [x], builder: classic}\n  |                        ^\n");
 }
 
 #[test]
@@ -525,7 +526,11 @@ fn ci_logs_group_build_output_without_control_characters() {
         .run();
     out.success();
     // The group markers are on stderr, the build output they wrap on stdout.
-    assert!(out.stdout.contains("Step 1/"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("RUN echo to-stderr >&2\n"),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stdout.contains("::"), "{}", out.stdout);
     let group = out
         .stderr
@@ -644,7 +649,7 @@ fn containers_of(text: &str) -> Vec<String> {
     .collect()
 }
 
-/// Ctrl-C or SIGTERM while a `RUN sleep 60` runs: hoist stops the build on the
+/// The classic builder: Ctrl-C or SIGTERM while a `RUN sleep 60` runs: hoist stops the build on the
 /// engine and exits 130 at once, and no container of that build is left.
 #[test]
 #[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
@@ -661,7 +666,7 @@ fn interrupting_a_build_stops_it_on_the_engine() {
                 &format!("FROM hoist-test/busybox:latest\nRUN printf 'started %s\\n' {marker} && sleep 60\n"),
             )
             .hoist_yml(&format!(
-                "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}}}\n"
+                "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}, builder: classic}}\n"
             ))
             .args(&["b"]);
         let started = format!("[b] started {marker}");
@@ -727,7 +732,7 @@ fn large_push_test(image: &str, to: &str, tags: &[&str]) -> Test {
             tasks:
               p:
                 cmds:
-                  - build: {{image: {image}, tags: [v1]}}
+                  - build: {{image: {image}, tags: [v1], no_cache: true}}
                   - push: {{image: "{image}:v1", to: "{to}", tags: [{}]}}
                   - sleep 30
             "#,

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod buildkit;
 mod cli;
 mod compat;
 

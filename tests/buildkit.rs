@@ -1,0 +1,279 @@
+//! BuildKit builds (`builder: auto|buildkit|classic`, `secrets`, cache mounts)
+//! against the real engine that `scripts/setup.sh` starts: Docker 20.10, whose
+//! BuildKit is reached through `/session` and `/build?version=2`, with no
+//! bridge network.
+
+use crate::common::{Made, Test};
+use crate::images::{docker, services, unique};
+use std::process::Command;
+
+/// A test whose task `b` builds `image` from `dockerfile` with `step` (more
+/// keys of the build step, as YAML flow-map entries).
+fn build_test(image: &str, dockerfile: &str, step: &str) -> Test {
+    Test::new()
+        .file("Dockerfile", dockerfile)
+        .hoist_yml(&format!(
+            "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}{step}}}\n"
+        ))
+}
+
+/// What `cmd` prints inside a container of `image`.
+fn run_in(image: &str, cmd: &str) -> String {
+    docker(&["run", "--rm", "--network", "none", image, "sh", "-c", cmd])
+}
+
+/// Everything the engine keeps of an image: its layers and config (`docker
+/// save`), its inspection and its history.
+fn saved_image_text(image: &str) -> [(&'static str, String); 3] {
+    let out = Command::new("docker")
+        .args(["save", image])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    [
+        (
+            "docker save",
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ),
+        ("docker image inspect", docker(&["image", "inspect", image])),
+        ("docker history", docker(&["history", "--no-trunc", image])),
+    ]
+}
+
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn secrets_reach_run_mounts_and_nothing_else() {
+    services();
+    let image = unique("hoist-bk-secret");
+    let _made = Made::by(&[&image]);
+    let env_value = format!("env-secret-{}", std::process::id());
+    let file_value = format!("file-secret-{}", std::process::id());
+    let mut test = build_test(
+        &image,
+        // A secret is not part of the step's cache key: the image name
+        // makes this RUN new to the builder's cache.
+        &format!(
+            "FROM hoist-test/busybox:latest\n\
+             RUN --mount=type=secret,id=token --mount=type=secret,id=netrc echo {image} && \
+             wc -c < /run/secrets/token > /token-bytes && wc -c < /run/secrets/netrc > /netrc-bytes\n"
+        ),
+        ", tags: [x], secrets: {token: {env: HOIST_TEST_TOKEN}, netrc: {file: secret.txt}}",
+    )
+    .file("secret.txt", &file_value)
+    .env("HOIST_TEST_TOKEN", &env_value)
+    .args(&["b"]);
+    let out = test.run();
+    out.success().stderr_any();
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains(&env_value) && !text.contains(&file_value),
+            "{text}"
+        );
+    }
+    let reference = format!("{image}:x");
+    // Each RUN saw its secret's bytes ...
+    assert_eq!(
+        run_in(&reference, "cat /token-bytes /netrc-bytes"),
+        format!("{}\n{}", env_value.len(), file_value.len())
+    );
+    // ... and the image, its config and its history hold neither.
+    for (what, kept) in saved_image_text(&reference) {
+        for value in [&env_value, &file_value] {
+            assert!(!kept.contains(value.as_str()), "{what} holds {value}");
+        }
+    }
+    // --dry names each secret's source, never its value.
+    test.run_with(&["--dry", "b"])
+        .success()
+        .stderr_has("secret: token (env=HOIST_TEST_TOKEN)\n")
+        .stderr_has("secret: netrc (file=")
+        .stderr_lacks(&env_value)
+        .stderr_lacks(&file_value);
+}
+
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn a_missing_secret_stops_the_build_before_it_starts() {
+    services();
+    let image = unique("hoist-bk-nosecret");
+    let _made = Made::by(&[&image]);
+    build_test(
+        &image,
+        "FROM hoist-test/busybox:latest\nRUN --mount=type=secret,id=token true\n",
+        ", secrets: {token: {env: HOIST_TEST_UNSET_SECRET}}",
+    )
+    .args(&["b"])
+    .run()
+    .status(210)
+    .stderr_has(&format!(
+        "error: task `b`: building `{image}:latest`: secret `token` (env=HOIST_TEST_UNSET_SECRET): \
+         the environment variable HOIST_TEST_UNSET_SECRET is not set"
+    ))
+    .stderr_has("help: set the variable or create the file")
+    .stderr_lacks("[1/2]");
+    assert_eq!(docker(&["images", "-q", &image]), "");
+    build_test(
+        &image,
+        "FROM hoist-test/busybox:latest\nRUN --mount=type=secret,id=token true\n",
+        ", secrets: {token: {file: no-such-file}}",
+    )
+    .args(&["b"])
+    .run()
+    .status(210)
+    .stderr_has("secret `token` (file=")
+    .stderr_has("no-such-file: No such file or directory");
+}
+
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn secrets_on_the_classic_builder_are_refused_before_building() {
+    services();
+    let image = unique("hoist-bk-classic-secret");
+    let _made = Made::by(&[&image]);
+    build_test(
+        &image,
+        "FROM hoist-test/busybox:latest\nRUN --mount=type=secret,id=token true\n",
+        ", builder: classic, secrets: {token: {env: HOME}}",
+    )
+    .args(&["b"])
+    .run()
+    .status(210)
+    .stderr_has(&format!(
+        "error: task `b`: building `{image}:latest` needs BuildKit (the step has secrets), but the step says `builder: classic`"
+    ))
+    .stderr_has("help: secrets need BuildKit")
+    .stderr_lacks("Step 1/");
+    assert_eq!(docker(&["images", "-q", &image]), "");
+}
+
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn cache_mounts_persist_from_one_build_to_the_next() {
+    services();
+    let image = unique("hoist-bk-cache");
+    let _made = Made::by(&[&image]).with_new_untagged();
+    // A new `round` re-runs the RUN (`no_cache` would also leave the cache
+    // mount out, with BuildKit); only the cache mount remembers earlier runs.
+    let mut test = build_test(
+        &image,
+        &format!(
+            "FROM hoist-test/busybox:latest\n\
+             ARG round\n\
+             RUN --mount=type=cache,id={image},target=/cache \
+             echo run $round >> /cache/runs && wc -l < /cache/runs > /runs\n"
+        ),
+        ", args: {round: \"{{ ROUND }}\"}",
+    );
+    for expected in ["1", "2"] {
+        test.run_with(&["b", &format!("ROUND={expected}")])
+            .success()
+            .stderr_any();
+        assert_eq!(run_in(&format!("{image}:latest"), "cat /runs"), expected);
+    }
+    let _ = Command::new("docker")
+        .args(["builder", "prune", "-f", "--filter", &format!("id={image}")])
+        .output();
+}
+
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn a_failing_buildkit_step_is_named_with_its_output() {
+    services();
+    let image = unique("hoist-bk-failing");
+    let _made = Made::by(&[&image]);
+    let out = build_test(
+        &image,
+        "FROM hoist-test/busybox:latest\nRUN echo boom-output && exit 3\n",
+        ", tags: [x]",
+    )
+    .env("CI", "true")
+    .args(&["b"])
+    .run();
+    out.status(210)
+        .stderr_has(&format!(
+            "error: task `b`: building `{image}:x` failed at `[2/2] RUN echo boom-output && exit 3`"
+        ))
+        .stderr_has("\nboom-output\n")
+        .stderr_has("exit code: 3")
+        .stderr_has("  --> hoist.yml:4:24\n");
+    // In CI the build's lines are plain: steps and output, no control characters.
+    out.stdout_has("[1/2] FROM docker.io/hoist-test/busybox:latest\n")
+        .stdout_has("[b] [2/2] RUN echo boom-output && exit 3\n[b] boom-output\n");
+    assert!(
+        !out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'),
+        "{out:?}",
+        out = out.stdout
+    );
+}
+
+/// One Dockerfile with a RUN, build args, labels and a target builds the same
+/// with either builder (RUN without a bridge network on both), and the
+/// image carries what the step says.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn both_builders_build_the_same_dockerfile_with_args_labels_and_target() {
+    services();
+    let image = unique("hoist-bk-both");
+    let _made = Made::by(&[&image]).with_new_untagged();
+    let dockerfile = "FROM hoist-test/busybox:latest AS base\n\
+                      ARG version\n\
+                      RUN echo \"version $version\" > /version\n\
+                      FROM base AS final\n\
+                      RUN echo final > /stage\n\
+                      FROM base AS other\n\
+                      RUN echo other > /stage\n";
+    for builder in ["buildkit", "classic", "auto"] {
+        let out = build_test(
+            &image,
+            dockerfile,
+            &format!(
+                ", tags: [{builder}], builder: {builder}, target: final, \
+                 args: {{version: 1.2.3}}, labels: {{team: core}}"
+            ),
+        )
+        .env("CI", "true")
+        .args(&["b"])
+        .run();
+        out.success().stderr_any();
+        let classic = builder == "classic";
+        assert_eq!(out.stdout.contains("Step 1/"), classic, "{}", out.stdout);
+        assert_eq!(
+            out.stdout.contains("[base 1/2] FROM"),
+            !classic,
+            "{}",
+            out.stdout
+        );
+        let reference = format!("{image}:{builder}");
+        assert_eq!(
+            run_in(&reference, "cat /version /stage"),
+            "version 1.2.3\nfinal"
+        );
+        let labels = docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{ index .Config.Labels \"team\" }} {{ index .Config.Labels \"org.opencontainers.image.title\" }}",
+            &reference,
+        ]);
+        assert_eq!(labels, format!("core {image}"));
+    }
+}
+
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn builder_buildkit_on_an_engine_without_it_says_why() {
+    services();
+    let image = unique("hoist-bk-tls");
+    // hoist opens BuildKit sessions over unix sockets and plain tcp; the test
+    // engine's TLS endpoint stands for an engine hoist cannot reach BuildKit on.
+    let var = |name: &str| std::env::var(name).unwrap();
+    build_test(&image, "FROM hoist-test/busybox:latest\n", ", builder: buildkit")
+        .env("DOCKER_HOST", &var("HOIST_TEST_ENGINE_TLS_HOST"))
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", &var("HOIST_TEST_ENGINE_TLS_CERTS"))
+        .args(&["b"])
+        .run()
+        .status(210)
+        .stderr_has(&format!("building `{image}:latest` needs BuildKit, but hoist opens BuildKit sessions over a unix socket or plain tcp"))
+        .stderr_has("help: use `builder: auto` or `builder: classic` on this engine");
+}
