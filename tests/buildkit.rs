@@ -277,3 +277,55 @@ fn builder_buildkit_on_an_engine_without_it_says_why() {
         .stderr_has(&format!("building `{image}:latest` needs BuildKit, but hoist opens BuildKit sessions over a unix socket or plain tcp"))
         .stderr_has("help: use `builder: auto` or `builder: classic` on this engine");
 }
+
+/// Ctrl-C while a BuildKit `RUN` sleeps: hoist closes the build's connection,
+/// the engine cancels the build and kills the step's process, and hoist exits
+/// 130 at once, naming the step.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn interrupting_a_buildkit_build_stops_its_step() {
+    services();
+    let marker = unique("bk-sleeping");
+    let image = unique("hoist-bk-interrupted");
+    let _made = Made::by(&[&image]);
+    let test = build_test(
+        &image,
+        &format!("FROM hoist-test/busybox:latest\nRUN echo started {marker} && sleep 60\n"),
+        "",
+    )
+    .env("CI", "true")
+    .args(&["b"]);
+    let started = format!("[b] started {marker}");
+    let out = crate::common::signal_once_printed(
+        &test,
+        |line| line == started,
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let context = format!("--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+    assert_eq!(out.status, Some(130), "{context}");
+    assert!(
+        out.took < std::time::Duration::from_secs(5),
+        "took {:?}: {context}",
+        out.took
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: task `b`: building `{image}:latest` interrupted at `[2/2] RUN echo started {marker} && sleep 60`"
+        )),
+        "{context}"
+    );
+    // The step's process is gone (at once, or soon on a busy engine).
+    let running = || {
+        let out = Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !running().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(running(), "", "{context}");
+    assert_eq!(docker(&["images", "-q", &image]), "", "{context}");
+}
