@@ -107,10 +107,13 @@ def hyperfine(name, commands, cwd, runs=None, warmup=1, prepare=None, ignore_fai
     return {label: None if label in failed else statistics.median(times[label]) for label in labels}
 
 
-def peak_rss_mib(command, cwd, runs=3):
-    """Median peak resident memory over a few runs, by /usr/bin/time -v."""
+def peak_rss_mib(command, cwd, runs=3, prepare=None):
+    """Median peak resident memory over a few runs, by /usr/bin/time -v
+    (each after `prepare`, as the timed runs)."""
     peaks = []
     for _ in range(runs):
+        if prepare:
+            subprocess.run(prepare, shell=True, cwd=cwd, capture_output=True)
         proc = subprocess.run(["/usr/bin/time", "-v", "sh", "-c", f"exec {command} >/dev/null 2>&1"],
                               cwd=cwd, capture_output=True, text=True)
         for line in proc.stderr.splitlines():
@@ -147,7 +150,7 @@ def record(case, commands, cwd, **kw):
     base = medians.get("hoist")
     for label, command in commands.items():
         median = medians.get(label)
-        rss = peak_rss_mib(command, cwd)
+        rss = peak_rss_mib(command, cwd, prepare=kw.get("prepare"))
         ratio = (median / base) if (median and base) else None
         TABLE.append((case, label, median, rss, ratio))
     return medians
@@ -322,17 +325,49 @@ def context_case(tmp):
         "hoist": f"{HOIST} -s image",
         "docker CLI (classic)": f"env {env} docker build -q --no-cache -t hoist-bench-context .",
     }, dir, warmup=1, runs=3)
+    with open(os.path.join(dir, "buildkit.yml"), "w") as f:
+        f.write("tasks:\n  image:\n    cmds:\n      - build: {image: hoist-bench-context, no_cache: true, "
+                "builder: buildkit}\n")
+    record("context 1 GiB, BuildKit", {
+        "hoist": f"{HOIST} -s -t buildkit.yml image",
+        "docker CLI (BuildKit)": f"env DOCKER_BUILDKIT=1 {DEBIAN_DOCKER} build -q --no-cache "
+                                 "-t hoist-bench-context .",
+    }, dir, warmup=1, runs=3)
+
+
+# Debian's docker CLI (package docker.io, 20.10) builds with BuildKit itself;
+# a newer CLI earlier on PATH would need buildx for that.
+DEBIAN_DOCKER = "/usr/bin/docker"
+
+
+def buildkit_cases(tmp):
+    """The example's image with BuildKit: hoist's build step against
+    `DOCKER_BUILDKIT=1 docker build` (both with network none: no bridge here)."""
+    cwd = example_copy(tmp, "hbaas-buildkit")
+    with open(os.path.join(cwd, "bench.yml"), "w") as f:
+        f.write("tasks:\n  image:\n    cmds:\n      - build: {image: hoist-bench-bk, target: runner, "
+                "builder: buildkit, args: {version: 1.0.0}}\n")
+    cli = (f"env DOCKER_BUILDKIT=1 {DEBIAN_DOCKER} build -q --network none --target runner "
+           "--build-arg version=1.0.0 -t hoist-bench-bk-cli .")
+    commands = {"hoist": f"{HOIST} -s -t bench.yml image", "docker CLI (BuildKit)": cli}
+    record("BuildKit cold build (cache pruned)", commands, cwd, warmup=0, runs=5,
+           prepare="docker builder prune -af")
+    # A new line in a Go file: the module layer stays cached, the build reruns.
+    record("BuildKit rebuild after a Go edit", commands, cwd, warmup=1, runs=10,
+           prepare="sh -c 'echo \"// $(date +%s%N)\" >> main.go'")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docker", action="store_true", help="also the warm image pipeline (needs scripts/setup.sh)")
     parser.add_argument("--context", action="store_true", help="also the 1 GiB context upload")
+    parser.add_argument("--buildkit", action="store_true",
+                        help="also BuildKit builds of the example against the docker CLI's")
     parser.add_argument("--hoist", metavar="BINARY",
                         help="time this hoist binary instead of building target/release/hoist")
     parser.add_argument("--rounds", type=int, default=ROUNDS,
                         help=f"rounds per quick case (default {ROUNDS}; each tool runs once per round)")
-    parser.add_argument("--only", choices=["pipeline", "compat", "scale", "uptodate", "docker", "context"],
+    parser.add_argument("--only", choices=["pipeline", "compat", "scale", "uptodate", "docker", "buildkit", "context"],
                         help="run just this group of cases")
     args = parser.parse_args()
     globals()["ROUNDS"] = args.rounds
@@ -346,10 +381,10 @@ def main():
     with tempfile.TemporaryDirectory(prefix="hoist-bench-") as tmp:
         groups = {"pipeline": pipeline_cases, "compat": compat_cases, "scale": scale_cases,
                   "uptodate": uptodate_case,
-                  "docker": docker_cases, "context": context_case}
+                  "docker": docker_cases, "buildkit": buildkit_cases, "context": context_case}
         for name, run in groups.items():
             wanted = args.only == name if args.only else (
-                name not in ("docker", "context") or getattr(args, name))
+                name not in ("docker", "buildkit", "context") or getattr(args, name))
             if wanted:
                 run(tmp)
     print_table(f"table-{args.only}.md" if args.only else "table.md")

@@ -26,6 +26,7 @@ install_packages() {
     command -v openssl >/dev/null || need+=(openssl)
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
+    [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
     # The bench reads peak memory from GNU time's -v (minimal images lack it).
     [ -x /usr/bin/time ] || need+=(time)
     if ((${#need[@]})); then
@@ -202,7 +203,9 @@ make_base_images() {
         busybox_rootfs "$root"
         tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/local/bin:/bin' --change 'CMD ["sh"]' - hoist-test/busybox:latest >/dev/null
     fi
-    if ! docker image inspect hoist-test/golang:local >/dev/null 2>&1; then
+    # The label tells an image made before it held CA certificates (which the
+    # `hoist --init` Dockerfile copies into its final stage).
+    if [ "$(docker image inspect --format '{{ index .Config.Labels "org.hoist.ca-certificates" }}' hoist-test/golang:local 2>/dev/null)" != 1 ]; then
         log "making hoist-test/golang:local from Debian's golang-go"
         local root="$STATE/rootfs-golang" goroot
         goroot=$(go env GOROOT)
@@ -212,6 +215,9 @@ make_base_images() {
         # GOROOT's src, api, misc are symlinks into /usr/share: copy both trees.
         cp -a "$goroot" "$root/usr/lib/"
         cp -a "/usr/share/$(basename "$goroot")" "$root/usr/share/" 2>/dev/null || true
+        # As the official golang images have them.
+        mkdir -p "$root/etc/ssl/certs"
+        cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
         # The toolchain is dynamically linked: bring its libraries.
         local libs
         libs=$(find "$goroot/bin" "$goroot/pkg/tool" -type f -perm -u+x -exec ldd {} + 2>/dev/null \
@@ -224,7 +230,7 @@ make_base_images() {
             --change "ENV PATH=$goroot/bin:/usr/local/bin:/bin" \
             --change "ENV GOROOT=$goroot" --change 'ENV HOME=/tmp' --change 'ENV GOPATH=/tmp/go' \
             --change 'ENV GOCACHE=/tmp/go-cache' --change 'ENV GOPROXY=off' --change 'ENV GOFLAGS=-mod=mod' \
-            --change 'ENV CGO_ENABLED=0' \
+            --change 'ENV CGO_ENABLED=0' --change 'LABEL org.hoist.ca-certificates=1' \
             - hoist-test/golang:local >/dev/null
         rm -rf "$root"
     fi

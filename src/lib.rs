@@ -15,6 +15,7 @@ mod git;
 mod gotask;
 mod gotmpl;
 mod graph;
+mod init;
 mod reference;
 mod runner;
 mod source;

@@ -11,6 +11,7 @@ mod errors;
 mod git_vars;
 mod hardening_io;
 mod images;
+mod init;
 mod listing;
 mod quoting;
 mod running;

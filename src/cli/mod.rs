@@ -17,7 +17,6 @@ use arguments::{Arguments, GraphFormat};
 use clap::{CommandFactory, Parser, ValueEnum};
 use invocation::{Invocation, Mode, RunFlags};
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -238,14 +237,13 @@ fn spawn_signal_forwarding(runner: &Arc<Runner>) {
 }
 
 fn init(printer: &Printer) -> Result<()> {
-    let path = PathBuf::from("hoist.yml");
-    if path.exists() {
-        return Err(Error::Usage(
-            "hoist.yml already exists here; not overwriting it".into(),
-        ));
+    let dir = std::env::current_dir().map_err(|e| Error::io("current directory", e))?;
+    let report = crate::init::init(&dir)?;
+    for file in report.created {
+        printer.stdout(&format!("created {file}\n"));
     }
-    std::fs::write(&path, include_str!("../../templates/hoist.yml"))
-        .map_err(|e| Error::io("cannot write hoist.yml", e))?;
-    printer.stdout("created hoist.yml\n");
+    for file in report.skipped {
+        printer.stdout(&format!("skipped {file}: it exists\n"));
+    }
     Ok(())
 }
