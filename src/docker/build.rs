@@ -6,9 +6,12 @@
 //! builder) then kills the step's container and stops the build. hoist removes
 //! that container itself as well, so that none is left once hoist has exited.
 
-use super::buildkit::{Progress, SecretValues, Session, SessionError};
-use super::context::{stream_context, ContextError, ContextStats};
+use super::buildkit::{Progress, SecretValues, Services, Session, SessionError};
+use super::context::{
+    locate, stream_context, ContextError, ContextStats, ContextStream, SessionContext,
+};
 use super::events::{Event, EventSink};
+use super::filesync::Sent;
 use super::{
     final_tags, reference, repository, BuildFailure, BuildSpec, Builder, DockerError, Engine,
 };
@@ -19,6 +22,7 @@ use bollard::query_parameters::{
 };
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -113,46 +117,45 @@ async fn build_once(
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
     let secrets = SecretValues::read(&spec.secrets, &refs[0])?;
-    // Held until the build's stream is over: the engine calls it meanwhile.
-    let session = open_session(engine, spec, &refs[0], secrets).await?;
-    let network = match (&session, &spec.network) {
-        (Some(_), None) if !has_bridge(engine).await => Some("none".to_owned()),
-        _ => spec.network.clone(),
+    let located = locate(&spec.context, &spec.dockerfile).map_err(|e| located_error(spec, e))?;
+    let sent = Arc::new(Sent::default());
+    let services = Services {
+        secrets,
+        shared_key: shared_key(&located.root),
+        dirs: HashMap::from([
+            ("context".to_owned(), located.root.clone()),
+            ("dockerfile".to_owned(), located.dockerfile_dir.clone()),
+        ]),
+        sent: sent.clone(),
     };
-    let context = stream_context(&spec.context, &spec.dockerfile).map_err(|e| match e {
-        ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing {
-            path,
-            origin: spec.step.clone(),
-        },
-        other => context_error(spec, other),
-    })?;
-    let mut options = request_options(spec, &refs[0], &context.dockerfile_in_context);
-    options.networkmode = network;
-    if let Some(session) = &session {
-        options.version = BuilderVersion::BuilderBuildKit;
-        options.session = Some(session.id.clone());
-    }
+    // Held until the build's stream is over: the engine calls it meanwhile.
+    let session = open_session(engine, spec, &refs[0], services).await?;
+    let (options, tar) = request(engine, spec, &refs[0], &located, session.as_ref()).await?;
+    let (body, tar_stats) = match tar {
+        Some(context) => (bollard::body_try_stream(context.body), Some(context.stats)),
+        None => (bollard::body_full(bytes::Bytes::new()), None),
+    };
     events.send(Event::BuildStarted { image: &refs[0] });
-    let mut stream =
-        engine
-            .docker
-            .build_image(options, None, Some(bollard::body_try_stream(context.body)));
+    let mut stream = engine.docker.build_image(options, None, Some(body));
     let mut log = BuildLog::default();
     let end = read_build(&mut stream, &mut log, events, &mut cancel).await;
     events.send(Event::BuildEnded);
     drop(session);
     log.take_buildkit_failure();
     if end == End::Interrupted {
-        // Closing the connection is what stops a classic build on the engine.
+        // Closing the connection is what stops a build on the engine.
         drop(stream);
         return Err(interrupted(engine, &refs[0], log).await);
     }
-    let stats = context.stats.await.unwrap_or_else(|_| {
-        Err(ContextError::Io {
-            path: spec.context.clone(),
-            source: std::io::Error::other("context writer stopped"),
-        })
-    });
+    let stats = match tar_stats {
+        Some(stats) => stats.await.unwrap_or_else(|_| {
+            Err(ContextError::Io {
+                path: spec.context.clone(),
+                source: std::io::Error::other("context writer stopped"),
+            })
+        }),
+        None => Ok(sent.stats(located.has_dockerignore)),
+    };
     if let End::Failed(cause, message) = end {
         // A context error explains a broken stream better than the daemon's EOF.
         if let Err(e) = stats {
@@ -176,13 +179,57 @@ async fn build_once(
     Ok(report)
 }
 
+/// The build request: with a BuildKit session, the engine asks for the
+/// context over it (only what changed since its last copy); else the context
+/// is the request's tar body, whose summary comes when it is sent.
+async fn request(
+    engine: &Engine,
+    spec: &BuildSpec,
+    first: &str,
+    located: &SessionContext,
+    session: Option<&Session>,
+) -> Result<(BuildImageOptions, Option<ContextStream>), DockerError> {
+    if let Some(session) = session {
+        let mut options = request_options(spec, first, &located.dockerfile_name);
+        options.version = BuilderVersion::BuilderBuildKit;
+        options.session = Some(session.id.clone());
+        options.remote = Some("client-session".to_owned());
+        if options.networkmode.is_none() && !has_bridge(engine).await {
+            options.networkmode = Some("none".to_owned());
+        }
+        return Ok((options, None));
+    }
+    let context =
+        stream_context(&spec.context, &spec.dockerfile).map_err(|e| located_error(spec, e))?;
+    let options = request_options(spec, first, &context.dockerfile_in_context);
+    Ok((options, Some(context)))
+}
+
+/// A context that cannot be sent, as the step's error.
+fn located_error(spec: &BuildSpec, error: ContextError) -> DockerError {
+    match error {
+        ContextError::MissingDockerfile { path, .. } => DockerError::DockerfileMissing {
+            path,
+            origin: spec.step.clone(),
+        },
+        other => context_error(spec, other),
+    }
+}
+
+/// The key the engine keeps a context's copy under between builds: the
+/// context directory's path (what the docker CLI hashes too, with its node id).
+fn shared_key(root: &std::path::Path) -> String {
+    use sha2::Digest;
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(root.as_os_str().as_encoded_bytes()))
+}
+
 /// The BuildKit session for this build, or `None` for the classic builder,
 /// as `builder:` says and the engine allows.
 async fn open_session(
     engine: &Engine,
     spec: &BuildSpec,
     image: &str,
-    secrets: SecretValues,
+    services: Services,
 ) -> Result<Option<Session>, DockerError> {
     let needs = |reason: String| DockerError::NeedsBuildKit {
         image: image.to_owned(),
@@ -196,7 +243,7 @@ async fn open_session(
         }
         return Err(needs("the step says `builder: classic`".into()));
     }
-    match Session::open(engine, secrets).await {
+    match Session::open(engine, services).await {
         Ok(session) => Ok(Some(session)),
         Err(SessionError::Failed(reason)) => Err(DockerError::Api {
             action: format!("opening a BuildKit session for `{image}`"),

@@ -14,6 +14,7 @@
 //! the classic builder's `Step n/m` lines give.
 
 use super::events::{Event, EventSink};
+use super::filesync::{FileSyncProvider, Sent};
 use super::{DockerError, Engine};
 use bollard_buildkit_proto::health::health_check_response::ServingStatus;
 use bollard_buildkit_proto::health::health_server::{Health, HealthServer};
@@ -23,12 +24,14 @@ use bollard_buildkit_proto::health::{
 use bollard_buildkit_proto::moby::buildkit::secrets::v1::secrets_server::{Secrets, SecretsServer};
 use bollard_buildkit_proto::moby::buildkit::secrets::v1::{GetSecretRequest, GetSecretResponse};
 use bollard_buildkit_proto::moby::buildkit::v1::StatusResponse;
+use bollard_buildkit_proto::moby::filesync::v1::file_sync_server::FileSyncServer;
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::task::JoinHandle;
@@ -114,11 +117,25 @@ impl std::fmt::Display for SessionError {
 
 /// gRPC methods hoist serves on the session (the engine only calls those
 /// announced in the upgrade's headers).
-const SESSION_METHODS: [&str; 3] = [
+const SESSION_METHODS: [&str; 5] = [
     "/grpc.health.v1.Health/Check",
     "/grpc.health.v1.Health/List",
     "/moby.buildkit.secrets.v1.Secrets/GetSecret",
+    "/moby.filesync.v1.FileSync/DiffCopy",
+    "/moby.filesync.v1.FileSync/TarStream",
 ];
+
+/// What a build's session serves: its secrets and the directories of its
+/// context and Dockerfile.
+pub(super) struct Services {
+    pub secrets: SecretValues,
+    /// BuildKit's names (`context`, `dockerfile`) for the directories.
+    pub dirs: HashMap<String, PathBuf>,
+    /// Tells the engine's copy of the context from earlier builds: the
+    /// context directory's path, as the docker CLI keys it.
+    pub shared_key: String,
+    pub sent: Arc<Sent>,
+}
 
 /// An open BuildKit session; dropping it ends it.
 pub(super) struct Session {
@@ -134,10 +151,7 @@ impl Drop for Session {
 
 impl Session {
     /// Opens a session on the engine and serves `secrets` on it.
-    pub(super) async fn open(
-        engine: &Engine,
-        secrets: SecretValues,
-    ) -> Result<Session, SessionError> {
+    pub(super) async fn open(engine: &Engine, services: Services) -> Result<Session, SessionError> {
         let id = session_id();
         let stream = connect(engine).await?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -150,7 +164,7 @@ impl Session {
             .header(http::header::UPGRADE, "h2c")
             .header("X-Docker-Expose-Session-Uuid", &id)
             .header("X-Docker-Expose-Session-Name", "hoist")
-            .header("X-Docker-Expose-Session-Sharedkey", &id);
+            .header("X-Docker-Expose-Session-Sharedkey", &services.shared_key);
         for method in SESSION_METHODS {
             request = request.header("X-Docker-Expose-Session-Grpc-Method", method);
         }
@@ -176,7 +190,11 @@ impl Session {
             // here shows up as the build's own error.
             let _ = tonic::transport::Server::builder()
                 .add_service(HealthServer::new(Healthy))
-                .add_service(SecretsServer::new(SecretProvider(secrets)))
+                .add_service(SecretsServer::new(SecretProvider(services.secrets)))
+                .add_service(FileSyncServer::new(FileSyncProvider::new(
+                    services.dirs,
+                    services.sent,
+                )))
                 .serve_with_incoming(futures_util::stream::iter([Ok::<_, std::io::Error>(io)]))
                 .await;
         });

@@ -115,6 +115,41 @@ struct Plan {
     dockerfile: DockerfilePlan,
 }
 
+/// Where a BuildKit session finds a build's context and Dockerfile.
+pub(crate) struct SessionContext {
+    /// The context directory, resolved.
+    pub root: PathBuf,
+    /// The Dockerfile's directory and its name there.
+    pub dockerfile_dir: PathBuf,
+    pub dockerfile_name: String,
+    pub has_dockerignore: bool,
+}
+
+/// Checks a build's context as [`stream_context`] does (the directory, the
+/// Dockerfile, the `.dockerignore` patterns) for a build whose context the
+/// engine asks for over the session.
+pub(crate) fn locate(context_dir: &Path, dockerfile: &str) -> Result<SessionContext, ContextError> {
+    let plan = prepare(context_dir, dockerfile)?;
+    let path = match plan.dockerfile.outside {
+        Some(real) => real,
+        None => plan.root.join(&plan.dockerfile.name),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let dir = path.parent().map(Path::to_path_buf);
+    let (Some(dockerfile_name), Some(dockerfile_dir)) = (name, dir) else {
+        return Err(ContextError::MissingDockerfile {
+            path,
+            context: context_dir.to_path_buf(),
+        });
+    };
+    Ok(SessionContext {
+        root: plan.root,
+        dockerfile_dir,
+        dockerfile_name,
+        has_dockerignore: plan.has_dockerignore,
+    })
+}
+
 /// Starts streaming `context_dir` as a tar. Must be called inside a tokio runtime.
 pub(crate) fn stream_context(
     context_dir: &Path,

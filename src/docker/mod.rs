@@ -11,6 +11,7 @@ pub(crate) mod context;
 mod describe;
 mod engine;
 mod events;
+mod filesync;
 pub(crate) mod ignore;
 mod push;
 // The naming rules are pure and shared with templates (the `tag` filter).
