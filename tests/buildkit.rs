@@ -329,3 +329,60 @@ fn interrupting_a_buildkit_build_stops_its_step() {
     assert_eq!(running(), "", "{context}");
     assert_eq!(docker(&["images", "-q", &image]), "", "{context}");
 }
+
+/// The context BuildKit gets over the session holds what the classic
+/// builder's tar holds: `.dockerignore` with exceptions, dot files,
+/// symlinks, nested directories, a Dockerfile outside the context.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn both_builders_see_the_same_context() {
+    services();
+    let image = unique("hoist-bk-context");
+    let _made = Made::by(&[&image]).with_new_untagged();
+    let test = Test::new()
+        .file(
+            "build/Dockerfile",
+            "FROM hoist-test/busybox:latest\nCOPY . /ctx\n\
+             RUN cd /ctx && find . | sort > /list && cat a/b/c.txt .hidden > /content\n",
+        )
+        .file(
+            "app/.dockerignore",
+            "secret.env\nnode_modules\n!node_modules/keep.js\n**/*.log\n",
+        )
+        .file("app/secret.env", "TOKEN=x\n")
+        .file("app/node_modules/drop.js", "drop\n")
+        .file("app/node_modules/keep.js", "keep\n")
+        .file("app/a/b/c.txt", "deep\n")
+        .file("app/a/b/debug.log", "log\n")
+        .file("app/.hidden", "dot\n")
+        .file("app/main.go", "package main\n");
+    std::os::unix::fs::symlink("main.go", test.path().join("app/link.go")).unwrap();
+    let mut lists = Vec::new();
+    for builder in ["buildkit", "classic"] {
+        let mut test = Test::new().hoist_yml(&format!(
+            "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}, tags: [{builder}], builder: {builder}, \
+             context: {ctx}/app, dockerfile: {ctx}/build/Dockerfile}}\n",
+            ctx = test.path().display()
+        ));
+        test.run_with(&["b"]).success().stderr_any();
+        let reference = format!("{image}:{builder}");
+        lists.push((
+            run_in(&reference, "cat /list"),
+            run_in(&reference, "cat /content; readlink /ctx/link.go"),
+        ));
+    }
+    assert_eq!(lists[0], lists[1]);
+    let (list, content) = &lists[0];
+    assert_eq!(content, "deep\ndot\nmain.go");
+    for kept in [
+        "./.hidden",
+        "./a/b/c.txt",
+        "./link.go",
+        "./node_modules/keep.js",
+    ] {
+        assert!(list.lines().any(|l| l == kept), "{kept} in\n{list}");
+    }
+    for dropped in ["secret.env", "drop.js", "debug.log"] {
+        assert!(!list.contains(dropped), "{dropped} in\n{list}");
+    }
+}

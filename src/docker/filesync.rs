@@ -214,6 +214,7 @@ fn list(root: &Path, include: &[String], exclude: &[String]) -> std::io::Result<
     let excluded = parse(exclude)?;
     let included = parse(include)?;
     let mut paths = Vec::new();
+    let mut pending_dirs: Vec<(String, PathBuf)> = Vec::new();
     let mut walk = walkdir::WalkDir::new(root)
         .min_depth(1)
         .sort_by_file_name()
@@ -223,11 +224,20 @@ fn list(root: &Path, include: &[String], exclude: &[String]) -> std::io::Result<
         let rel = relative(root, item.path());
         let is_dir = item.file_type().is_dir();
         if excluded.excludes(&rel) {
-            if is_dir && !excluded.must_walk_excluded_dir(&rel) {
-                walk.skip_current_dir();
+            if is_dir {
+                if excluded.must_walk_excluded_dir(&rel) {
+                    // Sent only if an exception keeps something under it.
+                    pending_dirs.push((rel, item.into_path()));
+                } else {
+                    walk.skip_current_dir();
+                }
             }
             continue;
         }
+        // An excluded directory an exception reaches into comes just
+        // before its first kept entry, as fsutil's walker sends it.
+        pending_dirs.retain(|(dir, _)| rel.starts_with(&format!("{dir}/")));
+        paths.append(&mut pending_dirs);
         paths.push((rel, item.into_path()));
     }
     if !include.is_empty() {
@@ -322,6 +332,7 @@ mod tests {
             "a.b",
             "a/c/d.txt",
             "node_modules/x.js",
+            "node_modules/y/keep.js",
             "z",
         ] {
             let path = dir.path().join(file);
@@ -339,12 +350,29 @@ mod tests {
                 "a.b",
                 "node_modules",
                 "node_modules/x.js",
+                "node_modules/y",
+                "node_modules/y/keep.js",
                 "z"
             ]
         );
         assert_eq!(
             names(dir.path(), &[], &["node_modules", "**/*.txt"]),
             ["Dockerfile", "a", "a/b.go", "a/c", "a.b", "z"]
+        );
+        assert_eq!(
+            names(
+                dir.path(),
+                &[],
+                &["node_modules", "!node_modules/y/keep.js", "a"]
+            ),
+            [
+                "Dockerfile",
+                "a.b",
+                "node_modules",
+                "node_modules/y",
+                "node_modules/y/keep.js",
+                "z"
+            ]
         );
         assert_eq!(names(dir.path(), &["Dockerfile"], &[]), ["Dockerfile"]);
         assert_eq!(
