@@ -130,11 +130,22 @@ start_docker() {
 PODMAN_REGISTRIES=/etc/containers/registries.conf.d/50-hoist-test.conf
 PODMAN_CONTAINERS=/etc/containers/containers.conf.d/50-hoist-test.conf
 
+# Writes stdin to the file unless it holds that already; CONFIG_CHANGED=1 if not.
+CONFIG_CHANGED=0
+write_if_changed() { # file
+    local text
+    text=$(cat)
+    if [ "$(cat "$1" 2>/dev/null)" != "$text" ]; then
+        printf '%s\n' "$text" >"$1"
+        CONFIG_CHANGED=1
+    fi
+}
+
 configure_podman() {
     mkdir -p "$(dirname "$PODMAN_REGISTRIES")" "$(dirname "$PODMAN_CONTAINERS")"
     # The plain loopback registry speaks HTTP: Podman must be told, as dockerd
     # is by its default (127.0.0.0/8 is insecure there).
-    cat >"$PODMAN_REGISTRIES" <<'CONF'
+    write_if_changed "$PODMAN_REGISTRIES" <<'CONF'
 # scripts/setup.sh (hoist's tests): the loopback test registry speaks plain HTTP.
 [[registry]]
 location = "127.0.0.1:5000"
@@ -143,14 +154,23 @@ insecure = true
 [[registry]]
 location = "localhost:5000"
 insecure = true
+
+# Podman's compat API qualifies short names with docker.io: nothing can be
+# pulled here, so a missing base image fails at once instead of by a lookup.
+[[registry]]
+location = "docker.io"
+blocked = true
 CONF
     # No bridge, no CNI, no firewall rules: containers and build steps get no
     # network of their own (as under dockerd --bridge=none); the engine itself
-    # still reaches the registries for pushes.
-    cat >"$PODMAN_CONTAINERS" <<'CONF'
+    # still reaches the registries for pushes. `podman run` asks for rlimits
+    # far above what a process may raise to on the test machines (runc then
+    # fails with "error setting rlimit type 6/7"): the tests' containers need few.
+    write_if_changed "$PODMAN_CONTAINERS" <<'CONF'
 # scripts/setup.sh (hoist's tests): no container network, as the test dockerd.
 [containers]
 netns = "none"
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
 CONF
 }
 
@@ -171,7 +191,15 @@ podman_storage() {
 
 start_podman() {
     configure_podman
-    podman_ping && return 0
+    if podman_ping; then
+        # The service reads its configuration once: ours restarts to see a new one.
+        [ "$CONFIG_CHANGED" = 1 ] && [ -f "$STATE/podman.pid" ] || return 0
+        log "restarting podman system service for its new configuration"
+        local old
+        old=$(cat "$STATE/podman.pid")
+        kill "$old" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
+    fi
     podman_storage
     log "starting podman system service on $STATE/podman.sock"
     rm -f "$STATE/podman.sock"

@@ -215,6 +215,8 @@ impl BuildLog {
     }
 
     fn line(&mut self, line: String, events: &dyn EventSink) {
+        // Podman's Buildah words its steps otherwise: read them as Docker's.
+        let line = super::podman::step_line(&line).unwrap_or(line);
         if let Some(id) = line.strip_prefix(" ---> Running in ") {
             self.container = Some(id.trim().to_owned());
         } else if line.starts_with("Removing intermediate container ") {
@@ -352,7 +354,8 @@ fn stream_failure(error: bollard::errors::Error) -> (BuildFailure, String) {
         | E::HyperLegacyError { .. }
         | E::IOError { .. }
         | E::RequestTimeoutError => (BuildFailure::ConnectionLost, error.to_string()),
-        other => (BuildFailure::Engine, other.to_string()),
+        // An error answer (Podman's are often empty) instead of a stream.
+        other => (BuildFailure::Engine, super::engine::api_error(&other)),
     }
 }
 

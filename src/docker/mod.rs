@@ -11,6 +11,7 @@ mod describe;
 mod engine;
 mod events;
 pub(crate) mod ignore;
+mod podman;
 mod push;
 // The naming rules are pure and shared with templates (the `tag` filter).
 pub(crate) use crate::reference;
@@ -118,8 +119,10 @@ pub(crate) enum DockerError {
     #[error("build context: {reason}")]
     Context { reason: String, origin: Origin },
 
-    #[error("building `{image}` failed{}: {cause}{message}{}",
+    // Podman's messages end with a newline, Docker's do not.
+    #[error("building `{image}` failed{}: {cause}{}{}",
         step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
+        message.trim_end(),
         if output.is_empty() { String::new() } else { format!("\n{}", output.join("\n")) })]
     BuildFailed {
         image: String,

@@ -1,0 +1,257 @@
+//! Image steps against Podman's Docker-compatible service (`podman system
+//! service`, which scripts/setup.sh starts on `HOIST_PODMAN_HOST`) and the
+//! same loopback registry as the Docker tests. hoist reaches it the way a
+//! user does: `DOCKER_HOST=unix://…/podman.sock`.
+
+use crate::common::{git, Made, Test};
+use crate::images::{engine_cli, example_checkout, registry_tags, services, sorted, unique};
+use std::process::Command;
+
+/// The test dockerd's socket (scripts/setup.sh), for the Docker side of a comparison.
+const DOCKER: &str = "unix:///var/run/docker.sock";
+
+struct Podman {
+    /// `unix://…/podman.sock`, for `DOCKER_HOST`.
+    host: String,
+    registry: String,
+}
+
+/// The Podman service and registry of scripts/setup.sh. Without them (or
+/// when the service does not answer) the test fails and says what to do.
+fn podman() -> Podman {
+    let registry = services().registry;
+    let host = std::env::var("HOIST_PODMAN_HOST")
+        .expect("HOIST_PODMAN_HOST is not set: source the env file of scripts/setup.sh");
+    let socket = host
+        .strip_prefix("unix://")
+        .expect("HOIST_PODMAN_HOST is unix://PATH");
+    assert_eq!(
+        String::from_utf8_lossy(&get(socket, "/_ping")),
+        "OK",
+        "the Podman service at {host} does not answer: run scripts/setup.sh"
+    );
+    Podman { host, registry }
+}
+
+/// `GET path` of the engine API on a unix socket, as curl gets it.
+fn get(socket: &str, path: &str) -> Vec<u8> {
+    Command::new("curl")
+        .args(["-s", "--max-time", "5", "--unix-socket", socket])
+        .arg(format!("http://engine{path}"))
+        .output()
+        .unwrap()
+        .stdout
+}
+
+/// `podman ARGS`: rootful podman shares the service's storage.
+fn podman_cli(args: &[&str]) -> String {
+    engine_cli("podman", args)
+}
+
+/// The example pipeline through Podman: its build steps are shown as steps,
+/// the tags of a branch and of a release land in the registry, and the
+/// pushed image prints the version it was built with.
+#[test]
+#[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
+fn example_pipeline_through_podman_lands_its_tags() {
+    let p = podman();
+    let test = example_checkout();
+    let dir = test.path();
+    let project = unique("podman-hbaas");
+    let _made = Made::by(&[&project]).on("podman").with_new_untagged();
+
+    let check = |scenario: &str, version: &str, expected: &[&str]| {
+        let repo = format!("go-with-the-flow/{project}-{scenario}");
+        let uri = format!("{}/{repo}", p.registry);
+        let out = test
+            .command()
+            .env("DOCKER_HOST", &p.host)
+            // Keep Go's build cache out of the context (the test's HOME is the context).
+            .env("GOCACHE", std::env::temp_dir().join("hoist-test-gocache"))
+            .args([
+                "upload-image",
+                &format!("PROJECT_NAME={project}"),
+                &format!("CONTAINER_URI={uri}"),
+            ])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{scenario}: {stderr}");
+        // Buildah's `[2/2] STEP 1/9: FROM …` read as a step, in Docker's words
+        // (its count holds a LABEL step for each of hoist's labels).
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("[build-image] Step 1/")
+                    && l.ends_with(" (stage 2/2) : FROM hoist-test/busybox:latest AS runner")),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("STEP "), "{stdout}");
+        assert!(
+            stderr.contains(&format!("pushed {uri}:{version} sha256:")),
+            "{stderr}"
+        );
+        assert_eq!(
+            registry_tags(&p.registry, &repo, None),
+            sorted(expected),
+            "scenario {scenario}"
+        );
+        let printed = podman_cli(&["run", "--rm", &format!("{uri}:{version}"), "--version"]);
+        assert_eq!(printed, version, "scenario {scenario}");
+    };
+
+    git(dir, &["checkout", "-q", "-b", "develop"]);
+    let short = git(dir, &["rev-parse", "--short", "HEAD"]);
+    check("develop", &short, &["latest", &short, "develop"]);
+
+    git(dir, &["checkout", "-q", "main"]);
+    git(dir, &["tag", "-a", "v1.1.0", "-m", "release 1.1.0"]);
+    check("release", "v1.1.0", &["latest", "v1.1.0", "main"]);
+}
+
+/// A RUN step that fails: the error names the task, the image and the step
+/// (as Docker's would), with the engine's message and the step's output.
+#[test]
+#[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
+fn a_failing_step_through_podman_names_the_step() {
+    let p = podman();
+    let image = unique("podman-failing");
+    let _made = Made::by(&[&image]).on("podman").with_new_untagged();
+    Test::new()
+        .file(
+            "Dockerfile",
+            "FROM hoist-test/busybox:latest\nRUN echo fine\nRUN echo boom-output >&2 && exit 3\n",
+        )
+        .hoist_yml(&format!(
+            "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}, tags: [x]}}\n"
+        ))
+        .env("DOCKER_HOST", &p.host)
+        .args(&["b", "-s"])
+        .run()
+        .status(210)
+        .stderr_has(&format!(
+            "error: task `b`: building `{image}:x` failed at `Step 3/"
+        ))
+        .stderr_has(" : RUN echo boom-output >&2 && exit 3`: ")
+        .stderr_has("exit status 3\nboom-output\n")
+        .stderr_has("\n  --> hoist.yml:4:24\n");
+}
+
+/// A build the engine refuses with an HTTP status instead of a message in
+/// the stream (Podman answers a bad platform with an empty 400; Docker with
+/// its reason): the error names the task and image and says what the engine
+/// answered, on either engine.
+#[test]
+#[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
+fn an_error_answer_names_the_image_on_either_engine() {
+    let p = podman();
+    let image = unique("refused");
+    let _made = (Made::by(&[&image]).on("podman"), Made::by(&[&image]));
+    let run = |host: &str| {
+        Test::new()
+            .file("Dockerfile", "FROM hoist-test/busybox:latest\n")
+            .hoist_yml(&format!(
+                "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}, platform: a/b/c/d}}\n"
+            ))
+            .args(&["b"])
+            .env("DOCKER_HOST", host)
+            .run()
+    };
+    let failed =
+        format!("error: task `b`: building `{image}:latest` failed: the engine answered HTTP 400");
+    run(&p.host)
+        .status(210)
+        .stderr_has(&format!("{failed} without a reason"));
+    run(DOCKER).status(210).stderr_has(&format!(
+        "{failed}: \"a/b/c/d\": cannot parse platform specifier"
+    ));
+}
+
+/// The engine's name and version, and its Docker API version, as its own
+/// `GET /version` says them.
+fn engine_version(socket: &str, component: &str) -> (String, String) {
+    let json: serde_json::Value = serde_json::from_slice(&get(socket, "/version")).unwrap();
+    let version = json["Components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Name"] == component)
+        .and_then(|c| c["Version"].as_str())
+        .unwrap_or_else(|| panic!("no {component} in {json}"))
+        .to_owned();
+    (version, json["ApiVersion"].as_str().unwrap().to_owned())
+}
+
+/// `--verbose` names the engine, its version and the API version spoken,
+/// as the engine itself reports them, on Podman and on Docker.
+#[test]
+#[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
+fn verbose_names_the_engine_and_its_api_version() {
+    let p = podman();
+    let image = unique("verbose");
+    let _made = (Made::by(&[&image]).on("podman"), Made::by(&[&image]));
+    let test = Test::new()
+        .file("Dockerfile", "FROM hoist-test/busybox:latest\n")
+        .hoist_yml(&format!(
+            "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}}}\n"
+        ));
+    let said = |host: &str| {
+        let out = test
+            .command()
+            .args(["--verbose", "b"])
+            .env("DOCKER_HOST", host)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let socket = p.host.strip_prefix("unix://").unwrap();
+    let (version, api) = engine_version(socket, "Podman Engine");
+    let stderr = said(&p.host);
+    let line = format!("hoist: Podman Engine {version} at {} (API {api})\n", p.host);
+    assert!(stderr.contains(&line), "{line} in:\n{stderr}");
+    let (version, api) = engine_version(DOCKER.strip_prefix("unix://").unwrap(), "Engine");
+    let stderr = said(DOCKER);
+    let line = format!("hoist: Docker Engine {version} at {DOCKER} (API {api})\n");
+    assert!(stderr.contains(&line), "{line} in:\n{stderr}");
+}
+
+/// An image Podman itself names `localhost/…` (made with `podman import`,
+/// as `podman build` names them too) is found by the push step under its
+/// short name and under the `localhost/` one, and lands in the registry.
+#[test]
+#[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
+fn a_localhost_image_of_podman_is_pushed() {
+    let p = podman();
+    let name = unique("podman-local");
+    let _made = Made::by(&[&name]).on("podman");
+    podman_cli(&["tag", "hoist-test/busybox:latest", &format!("{name}:v1")]);
+    assert!(
+        podman_cli(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .lines()
+            .any(|l| l == format!("localhost/{name}:v1")),
+        "podman names its own images localhost/…"
+    );
+    let repo = format!("podman/{name}");
+    let uri = format!("{}/{repo}", p.registry);
+    Test::new()
+        .hoist_yml(&format!(
+            "tasks:\n  p:\n    cmds:\n      \
+             - push: {{image: \"{name}:v1\", to: \"{uri}\", tags: [short]}}\n      \
+             - push: {{image: \"localhost/{name}:v1\", to: \"{uri}\", tags: [qualified]}}\n"
+        ))
+        .env("DOCKER_HOST", &p.host)
+        .args(&["p"])
+        .run()
+        .success()
+        .stderr_has(&format!("pushed {uri}:short sha256:"))
+        .stderr_has(&format!("pushed {uri}:qualified sha256:"));
+    assert_eq!(
+        registry_tags(&p.registry, &repo, None),
+        sorted(&["qualified", "short"])
+    );
+}
