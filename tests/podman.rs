@@ -255,3 +255,76 @@ fn a_localhost_image_of_podman_is_pushed() {
         sorted(&["qualified", "short"])
     );
 }
+
+/// Whether a process whose command line holds `marker` runs on this machine
+/// (rootful Podman's build steps are ordinary processes here).
+fn running(marker: &str) -> bool {
+    Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// Ctrl-C during a `RUN`: hoist exits 130 at once and says what Podman does
+/// (unlike dockerd it lets the step run to its end); the build is then
+/// dropped, and no image is tagged.
+#[test]
+#[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
+fn an_interrupted_build_on_podman_says_what_the_engine_does() {
+    let p = podman();
+    let image = unique("podman-interrupted");
+    let _made = Made::by(&[&image]).on("podman").with_new_untagged();
+    let marker = format!("{image}-step");
+    let test = Test::new()
+        .file(
+            "Dockerfile",
+            &format!(
+                "FROM hoist-test/busybox:latest\nRUN printf 'started %s\\n' {marker} && sleep 5 && echo {marker}-done\n"
+            ),
+        )
+        .hoist_yml(&format!(
+            "tasks:\n  b:\n    cmds:\n      - build: {{image: {image}}}\n"
+        ))
+        .env("DOCKER_HOST", &p.host)
+        .args(&["b"]);
+    let started = format!("[b] started {marker}");
+    let out = crate::common::signal_once_printed(
+        &test,
+        |line| line == started,
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let context = format!("--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+    assert_eq!(out.status, Some(130), "{context}");
+    assert!(
+        out.took < std::time::Duration::from_secs(3),
+        "took {:?}: {context}",
+        out.took
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: task `b`: building `{image}:latest` interrupted at `Step 2/"
+        )) && out.stderr.contains(
+            "; Podman lets the step at work run to its end, then drops the build (nothing is tagged)\n"
+        ),
+        "{context}"
+    );
+    assert!(out.stderr.ends_with("error: interrupted\n"), "{context}");
+    assert!(
+        running(&marker),
+        "the step was still expected to run: {context}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while running(&marker) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(!running(&marker), "the step still runs after 30 s");
+    // The engine drops the build once the step ends: give it a moment.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let images = podman_cli(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(
+        !images.contains(&image),
+        "{image} was tagged after all:\n{images}"
+    );
+}

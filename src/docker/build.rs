@@ -287,6 +287,7 @@ async fn interrupted(engine: &Engine, image: &str, log: BuildLog) -> DockerError
         image: image.to_owned(),
         step: log.step,
         container,
+        engine: engine.kind,
     }
 }
 

@@ -149,9 +149,11 @@ pub(crate) enum DockerError {
 
     /// The run was cancelled (Ctrl-C, SIGTERM, a failed sibling task) during a
     /// build: the build was stopped on the engine and its container removed.
+    /// (Podman lets the step at work finish first, and names no container.)
     #[error("building `{image}` interrupted{}{}",
         step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
         match container {
+            None if *engine == engine::Kind::Podman => "; Podman lets the step at work run to its end, then drops the build (nothing is tagged)".to_owned(),
             None => "; the engine stopped the build".to_owned(),
             Some((id, None)) => format!("; the engine stopped the build and its container {id} is removed"),
             Some((id, Some(reason))) => format!("; the engine stopped the build, but its container {id} could not be removed ({reason}): `docker rm -f {id}`"),
@@ -161,6 +163,7 @@ pub(crate) enum DockerError {
         step: Option<String>,
         /// The container of the step at work, and why it could not be removed.
         container: Option<(String, Option<String>)>,
+        engine: engine::Kind,
     },
 
     /// The run was cancelled during a push: the engine stopped it; the tags
