@@ -222,7 +222,8 @@ fn verbose_names_the_engine_and_its_api_version() {
 
 /// An image Podman itself names `localhost/…` (made with `podman import`,
 /// as `podman build` names them too) is found by the push step under its
-/// short name and under the `localhost/` one, and lands in the registry.
+/// short name and under the `localhost/` one, and lands in the registry;
+/// the tag step finds it by its short name too.
 #[test]
 #[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
 fn a_localhost_image_of_podman_is_pushed() {
@@ -242,17 +243,24 @@ fn a_localhost_image_of_podman_is_pushed() {
         .hoist_yml(&format!(
             "tasks:\n  p:\n    cmds:\n      \
              - push: {{image: \"{name}:v1\", to: \"{uri}\", tags: [short]}}\n      \
-             - push: {{image: \"localhost/{name}:v1\", to: \"{uri}\", tags: [qualified]}}\n"
+             - push: {{image: \"localhost/{name}:v1\", to: \"{uri}\", tags: [qualified]}}\n      \
+             - tag: {{image: \"{name}:v1\", as: \"{name}:retagged\"}}\n"
         ))
         .env("DOCKER_HOST", &p.host)
         .args(&["p"])
         .run()
         .success()
         .stderr_has(&format!("pushed {uri}:short sha256:"))
-        .stderr_has(&format!("pushed {uri}:qualified sha256:"));
+        .stderr_has(&format!("pushed {uri}:qualified sha256:"))
+        .stderr_has(&format!("tagged {name}:v1 as {name}:retagged"));
     assert_eq!(
         registry_tags(&p.registry, &repo, None),
         sorted(&["qualified", "short"])
+    );
+    let id = |reference: &str| podman_cli(&["image", "inspect", "--format", "{{.Id}}", reference]);
+    assert_eq!(
+        id(&format!("{name}:retagged")),
+        id(&format!("localhost/{name}:v1"))
     );
 }
 
