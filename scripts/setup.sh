@@ -203,7 +203,9 @@ start_podman() {
     podman_storage
     log "starting podman system service on $STATE/podman.sock"
     rm -f "$STATE/podman.sock"
-    nohup podman system service --time=0 "unix://$STATE/podman.sock" >"$STATE/podman.log" 2>&1 &
+    # At info the log has the reason of each refused request (Podman's error
+    # answers often carry none) and a line per request.
+    nohup podman --log-level=info system service --time=0 "unix://$STATE/podman.sock" >"$STATE/podman.log" 2>&1 &
     # stop-services.sh ends this service only.
     echo $! >"$STATE/podman.pid"
     for _ in $(seq 1 100); do

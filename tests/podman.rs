@@ -164,7 +164,9 @@ fn an_error_answer_names_the_image_on_either_engine() {
         format!("error: task `b`: building `{image}:latest` failed: the engine answered HTTP 400");
     run(&p.host)
         .status(210)
-        .stderr_has(&format!("{failed} without a reason"));
+        .stderr_has(&format!(
+            "{failed} without a reason (Podman answers some errors so; `podman --log-level=info system service` logs each with its reason)\n"
+        ));
     run(DOCKER).status(210).stderr_has(&format!(
         "{failed}: \"a/b/c/d\": cannot parse platform specifier"
     ));

@@ -135,7 +135,7 @@ pub(crate) fn api_error(error: &bollard::errors::Error) -> String {
             let message = message.trim();
             if message.is_empty() {
                 format!(
-                    "the engine answered HTTP {status_code} without a reason (Podman leaves some error answers empty; the engine's log may say more)"
+                    "the engine answered HTTP {status_code} without a reason (Podman answers some errors so; `podman --log-level=info system service` logs each with its reason)"
                 )
             } else {
                 format!("the engine answered HTTP {status_code}: {message}")

@@ -260,7 +260,7 @@ impl DockerError {
                 "e.g. DOCKER_HOST=unix:///var/run/docker.sock or DOCKER_HOST=tcp://HOST:2376".into(),
             ),
             DockerError::Unreachable { .. } => Some(
-                "start the engine (`sudo dockerd &` or `sudo systemctl start docker`), or point DOCKER_HOST at one".into(),
+                "start the engine (`sudo dockerd &` or `sudo systemctl start docker`; Podman's: `podman system service --time=0 &`), or point DOCKER_HOST at one".into(),
             ),
             DockerError::InvalidTag { .. } => Some(
                 "a tag is at most 128 characters of [A-Za-z0-9_.-] and may not start with `.` or `-`; the `tag` filter makes any string one".into(),
