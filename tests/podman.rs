@@ -172,6 +172,32 @@ fn an_error_answer_names_the_image_on_either_engine() {
     ));
 }
 
+/// A push of an image Podman does not have: the error names the task, the
+/// action and Podman's own answer (an HTTP 404 with its message).
+#[test]
+#[ignore = "needs the Podman service and registries: scripts/test.sh runs it"]
+fn a_missing_image_on_podman_names_the_action() {
+    let p = podman();
+    let image = unique("podman-none");
+    let to = format!("{}/podman/{image}", p.registry);
+    Test::new()
+        .hoist_yml(&format!(
+            "tasks:\n  p:\n    cmds:\n      - push: {{image: \"{image}:v1\", to: \"{to}\", tags: [v1]}}\n"
+        ))
+        .env("DOCKER_HOST", &p.host)
+        .args(&["p", "-s"])
+        .run()
+        .status(210)
+        .stderr(&format!(
+            "error: task `p`: tagging {image}:v1 as {to}:v1: the engine answered HTTP 404: \
+             failed to find image {image}:v1: docker.io/library/{image}:v1: image not known\n"
+        ));
+    assert_eq!(
+        registry_tags(&p.registry, &format!("podman/{image}"), None),
+        Vec::<String>::new()
+    );
+}
+
 /// The engine's name and version, and its Docker API version, as its own
 /// `GET /version` says them.
 fn engine_version(socket: &str, component: &str) -> (String, String) {
