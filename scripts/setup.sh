@@ -2,11 +2,15 @@
 # Installs and starts what hoist's tests and main job need, on a fresh Debian
 # machine or an existing one. Idempotent: what is there already is kept.
 #
-#   - packages: docker.io, docker-registry, golang-go, busybox-static, hyperfine,
-#     apache2-utils (htpasswd), openssl, curl, git, time; go-task and just from PyPI
+#   - packages: docker.io, docker-registry, podman, golang-go, busybox-static,
+#     hyperfine, apache2-utils (htpasswd), openssl, curl, git, time; go-task and
+#     just from PyPI
 #   - a Docker engine without a bridge (no container ever gets a private address)
+#   - Podman's Docker-compatible API on $HOIST_STATE_DIR/podman.sock, without
+#     a network for its containers either
 #   - registries on loopback: plain :5000, htpasswd :5001, TLS + htpasswd :5002
-#   - local base images (nothing can be pulled): hoist-test/busybox, hoist-test/golang
+#   - local base images (nothing can be pulled), in both engines:
+#     hoist-test/busybox, hoist-test/golang
 #
 # Writes $HOIST_STATE_DIR/env (default /tmp/hoist-services/env) for tests to source.
 set -euo pipefail
@@ -19,6 +23,9 @@ install_packages() {
     local need=()
     command -v dockerd >/dev/null || need+=(docker.io)
     command -v docker-registry >/dev/null || need+=(docker-registry)
+    # Its recommends (buildah, slirp4netns, uidmap...) serve rootless use; the
+    # service here runs as root and builds with the Buildah inside podman.
+    command -v podman >/dev/null || need+=(podman)
     command -v go >/dev/null || need+=(golang-go)
     [ -x /bin/busybox ] || need+=(busybox-static)
     command -v hyperfine >/dev/null || need+=(hyperfine)
@@ -120,6 +127,97 @@ start_docker() {
     exit 1
 }
 
+# Podman reads drop-ins beside its system configuration; these two are ours alone.
+PODMAN_REGISTRIES=/etc/containers/registries.conf.d/50-hoist-test.conf
+PODMAN_CONTAINERS=/etc/containers/containers.conf.d/50-hoist-test.conf
+
+# Writes stdin to the file unless it holds that already; CONFIG_CHANGED=1 if not.
+CONFIG_CHANGED=0
+write_if_changed() { # file
+    local text
+    text=$(cat)
+    if [ "$(cat "$1" 2>/dev/null)" != "$text" ]; then
+        printf '%s\n' "$text" >"$1"
+        CONFIG_CHANGED=1
+    fi
+}
+
+configure_podman() {
+    mkdir -p "$(dirname "$PODMAN_REGISTRIES")" "$(dirname "$PODMAN_CONTAINERS")"
+    # The plain loopback registry speaks HTTP: Podman must be told, as dockerd
+    # is by its default (127.0.0.0/8 is insecure there).
+    write_if_changed "$PODMAN_REGISTRIES" <<'CONF'
+# scripts/setup.sh (hoist's tests): the loopback test registry speaks plain HTTP.
+[[registry]]
+location = "127.0.0.1:5000"
+insecure = true
+
+[[registry]]
+location = "localhost:5000"
+insecure = true
+
+# Podman's compat API qualifies short names with docker.io: nothing can be
+# pulled here, so a missing base image fails at once instead of by a lookup.
+[[registry]]
+location = "docker.io"
+blocked = true
+CONF
+    # No bridge, no CNI, no firewall rules: containers and build steps get no
+    # network of their own (as under dockerd --bridge=none); the engine itself
+    # still reaches the registries for pushes. `podman run` asks for rlimits
+    # far above what a process may raise to on the test machines (runc then
+    # fails with "error setting rlimit type 6/7"): the tests' containers need few.
+    write_if_changed "$PODMAN_CONTAINERS" <<'CONF'
+# scripts/setup.sh (hoist's tests): no container network, as the test dockerd.
+[containers]
+netns = "none"
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+CONF
+}
+
+podman_ping() {
+    curl -s -o /dev/null --max-time 2 --unix-socket "$STATE/podman.sock" http://podman/_ping
+}
+
+# Podman's default storage is overlay (rootful, /var/lib/containers): it works
+# wherever dockerd's overlay2 does, as on the test machines. Elsewhere say so.
+podman_storage() {
+    local info
+    if ! info=$(podman info --format '{{.Store.GraphDriverName}}' 2>&1); then
+        log "podman cannot open its storage: $info"
+        log "(on a filesystem without overlay, set driver = \"vfs\" in /etc/containers/storage.conf)"
+        exit 1
+    fi
+}
+
+start_podman() {
+    configure_podman
+    if podman_ping; then
+        # The service reads its configuration once: ours restarts to see a new one.
+        [ "$CONFIG_CHANGED" = 1 ] && [ -f "$STATE/podman.pid" ] || return 0
+        log "restarting podman system service for its new configuration"
+        local old
+        old=$(cat "$STATE/podman.pid")
+        kill "$old" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
+    fi
+    podman_storage
+    log "starting podman system service on $STATE/podman.sock"
+    rm -f "$STATE/podman.sock"
+    # At info the log has the reason of each refused request (Podman's error
+    # answers often carry none) and a line per request.
+    nohup podman --log-level=info system service --time=0 "unix://$STATE/podman.sock" >"$STATE/podman.log" 2>&1 &
+    # stop-services.sh ends this service only.
+    echo $! >"$STATE/podman.pid"
+    for _ in $(seq 1 100); do
+        podman_ping && return
+        sleep 0.2
+    done
+    log "podman system service did not start; its log:"
+    tail -20 "$STATE/podman.log" >&2
+    exit 1
+}
+
 # A password whose base64 in the X-Registry-Auth header holds '+' and '/'
 # (the URL-safe encoding matters); fixed so the credential tests are repeatable.
 AUTH_USER=hoist
@@ -195,38 +293,51 @@ busybox_rootfs() { # dir
     echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 }
 
-make_base_images() {
-    if ! docker image inspect hoist-test/busybox:latest >/dev/null 2>&1; then
-        log "making hoist-test/busybox:latest"
-        local root="$STATE/rootfs-busybox"
+# The Go toolchain image's root filesystem (Debian's golang-go on busybox).
+golang_rootfs() { # dir
+    local root=$1 goroot
+    goroot=$(go env GOROOT)
+    busybox_rootfs "$root"
+    mkdir -p "$root/usr/lib" "$root/usr/share"
+    # GOROOT's src, api, misc are symlinks into /usr/share: copy both trees.
+    cp -a "$goroot" "$root/usr/lib/"
+    cp -a "/usr/share/$(basename "$goroot")" "$root/usr/share/" 2>/dev/null || true
+    # As the official golang images have them.
+    mkdir -p "$root/etc/ssl/certs"
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+    # The toolchain is dynamically linked: bring its libraries.
+    local libs
+    libs=$(find "$goroot/bin" "$goroot/pkg/tool" -type f -perm -u+x -exec ldd {} + 2>/dev/null \
+        | grep -o '/[^ ]*\.so[^ ]*' | sort -u || true)
+    for lib in $libs; do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+}
+
+# The base images for one engine's CLI (docker or podman, whose `import`
+# takes the same flags); Podman stores them as localhost/hoist-test/...
+make_base_images() { # engine
+    local engine=$1 root quiet=()
+    # podman import reports its copying on stderr; docker import has no such flag.
+    [ "$engine" = podman ] && quiet=(--quiet)
+    if ! "$engine" image inspect hoist-test/busybox:latest >/dev/null 2>&1; then
+        log "making hoist-test/busybox:latest ($engine)"
+        root="$STATE/rootfs-busybox"
         rm -rf "$root"
         busybox_rootfs "$root"
-        tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/local/bin:/bin' --change 'CMD ["sh"]' - hoist-test/busybox:latest >/dev/null
+        tar -C "$root" -c . | "$engine" import "${quiet[@]}" --change 'ENV PATH=/usr/local/bin:/bin' --change 'CMD ["sh"]' - hoist-test/busybox:latest >/dev/null
     fi
     # The label tells an image made before it held CA certificates (which the
     # `hoist --init` Dockerfile copies into its final stage).
-    if [ "$(docker image inspect --format '{{ index .Config.Labels "org.hoist.ca-certificates" }}' hoist-test/golang:local 2>/dev/null)" != 1 ]; then
-        log "making hoist-test/golang:local from Debian's golang-go"
-        local root="$STATE/rootfs-golang" goroot
+    if [ "$("$engine" image inspect --format '{{ index .Config.Labels "org.hoist.ca-certificates" }}' hoist-test/golang:local 2>/dev/null)" != 1 ]; then
+        log "making hoist-test/golang:local from Debian's golang-go ($engine)"
+        local goroot
         goroot=$(go env GOROOT)
+        root="$STATE/rootfs-golang"
         rm -rf "$root"
-        busybox_rootfs "$root"
-        mkdir -p "$root/usr/lib" "$root/usr/share"
-        # GOROOT's src, api, misc are symlinks into /usr/share: copy both trees.
-        cp -a "$goroot" "$root/usr/lib/"
-        cp -a "/usr/share/$(basename "$goroot")" "$root/usr/share/" 2>/dev/null || true
-        # As the official golang images have them.
-        mkdir -p "$root/etc/ssl/certs"
-        cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-        # The toolchain is dynamically linked: bring its libraries.
-        local libs
-        libs=$(find "$goroot/bin" "$goroot/pkg/tool" -type f -perm -u+x -exec ldd {} + 2>/dev/null \
-            | grep -o '/[^ ]*\.so[^ ]*' | sort -u || true)
-        for lib in $libs; do
-            mkdir -p "$root$(dirname "$lib")"
-            cp -L "$lib" "$root$lib"
-        done
-        tar -C "$root" -c . | docker import \
+        golang_rootfs "$root"
+        tar -C "$root" -c . | "$engine" import "${quiet[@]}" \
             --change "ENV PATH=$goroot/bin:/usr/local/bin:/bin" \
             --change "ENV GOROOT=$goroot" --change 'ENV HOME=/tmp' --change 'ENV GOPATH=/tmp/go' \
             --change 'ENV GOCACHE=/tmp/go-cache' --change 'ENV GOPROXY=off' --change 'ENV GOFLAGS=-mod=mod' \
@@ -246,6 +357,7 @@ export HOIST_TEST_AUTH_USER=$AUTH_USER
 export HOIST_TEST_AUTH_PASSWORD='$AUTH_PASSWORD'
 export HOIST_TEST_ENGINE_TLS_HOST=tcp://127.0.0.1:2376
 export HOIST_TEST_ENGINE_TLS_CERTS=$STATE/engine-tls
+export HOIST_PODMAN_HOST=unix://$STATE/podman.sock
 ENV
 }
 
@@ -253,7 +365,9 @@ start=$(date +%s)
 install_packages
 check_rust
 start_docker
+start_podman
 start_registries
-make_base_images
+make_base_images docker
+make_base_images podman
 write_env
 log "ready in $(($(date +%s) - start)) s (state in $STATE)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops the registries and the Docker engine that setup.sh started (by the pids
+# Stops the registries, the Podman service and the Docker engine that setup.sh started (by the pids
 # it recorded), and nothing else: a daemon started by hand or by systemd stays.
 set -uo pipefail
 STATE=${HOIST_STATE_DIR:-/tmp/hoist-services}
@@ -22,4 +22,5 @@ stop() { # pidfile
 for pidfile in "$STATE"/registry-*.pid; do
     stop "$pidfile"
 done
+stop "$STATE/podman.pid"
 stop "$STATE/dockerd.pid"

@@ -390,7 +390,7 @@ fn an_engine_refusal_names_the_action() {
         .args(&["p", "-s"])
         .run()
         .status(210)
-        .stderr("error: task `p`: tagging hoist-no-such-image:v1 as 127.0.0.1:5000/errors/none:v1: Docker responded with status code 404: No such image: hoist-no-such-image:v1\n");
+        .stderr("error: task `p`: tagging hoist-no-such-image:v1 as 127.0.0.1:5000/errors/none:v1: the engine answered HTTP 404: No such image: hoist-no-such-image:v1\n");
 }
 
 #[test]

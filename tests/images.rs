@@ -71,16 +71,21 @@ pub(crate) fn registry_tags(registry: &str, repo: &str, auth: Option<(&str, &str
 }
 
 pub(crate) fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().unwrap();
+    engine_cli("docker", args)
+}
+
+/// What an engine's CLI (`docker`, `podman`) prints, which must succeed.
+pub(crate) fn engine_cli(cli: &str, args: &[&str]) -> String {
+    let out = Command::new(cli).args(args).output().unwrap();
     assert!(
         out.status.success(),
-        "docker {args:?}: {}",
+        "{cli} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn copy_example(to: &Path) {
+pub(crate) fn copy_example(to: &Path) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hbaas");
     for name in [
         "go.mod",
@@ -95,7 +100,18 @@ fn copy_example(to: &Path) {
     }
 }
 
-fn sorted(tags: &[&str]) -> Vec<String> {
+/// The example service in a git repository of one commit, on `main`.
+pub(crate) fn example_checkout() -> Test {
+    let test = Test::new();
+    let dir = test.path();
+    copy_example(dir);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-qm", "hbaas"]);
+    test
+}
+
+pub(crate) fn sorted(tags: &[&str]) -> Vec<String> {
     let mut tags: Vec<String> = tags.iter().map(std::string::ToString::to_string).collect();
     tags.sort();
     tags
@@ -107,12 +123,8 @@ fn sorted(tags: &[&str]) -> Vec<String> {
 #[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn example_pipeline_on_a_git_flow_history() {
     let s = services();
-    let test = Test::new();
+    let test = example_checkout();
     let dir = test.path();
-    copy_example(dir);
-    git(dir, &["init", "-q"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "-qm", "hbaas"]);
     let project = unique("hbaas");
     let _made = Made::by(&[&project]).with_new_untagged();
 
@@ -1059,12 +1071,8 @@ fn tutorial_taskfile_lands_what_go_task_lands() {
 #[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
 fn a_second_upload_of_the_same_commit_changes_nothing() {
     let s = services();
-    let test = Test::new();
+    let test = example_checkout();
     let dir = test.path();
-    copy_example(dir);
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["add", "."]);
-    git(dir, &["commit", "-qm", "hbaas"]);
     git(dir, &["tag", "-a", "v2.0.0", "-m", "release 2.0.0"]);
     let project = unique("repro");
     let _made = Made::by(&[&project]).with_new_untagged();

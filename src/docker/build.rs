@@ -10,6 +10,7 @@ use super::buildkit::{Progress, SecretValues, Services, Session, SessionError};
 use super::context::{
     locate, stream_context, ContextError, ContextStats, ContextStream, SessionContext,
 };
+use super::engine::Kind;
 use super::events::{Event, EventSink};
 use super::filesync::Sent;
 use super::{
@@ -243,7 +244,14 @@ async fn open_session(
         }
         return Err(needs("the step says `builder: classic`".into()));
     }
-    match Session::open(engine, services).await {
+    let opened = if engine.kind == Kind::Podman {
+        Err(SessionError::Refused(
+            "Podman builds with Buildah and has no BuildKit API".into(),
+        ))
+    } else {
+        Session::open(engine, services).await
+    };
+    match opened {
         Ok(session) => Ok(Some(session)),
         Err(SessionError::Failed(reason)) => Err(DockerError::Api {
             action: format!("opening a BuildKit session for `{image}`"),
@@ -345,6 +353,8 @@ impl BuildLog {
     }
 
     fn line(&mut self, line: String, events: &dyn EventSink) {
+        // Podman's Buildah words its steps otherwise: read them as Docker's.
+        let line = super::podman::step_line(&line).unwrap_or(line);
         if let Some(id) = line.strip_prefix(" ---> Running in ") {
             self.container = Some(id.trim().to_owned());
         } else if line.starts_with("Removing intermediate container ") {
@@ -421,6 +431,7 @@ async fn interrupted(engine: &Engine, image: &str, log: BuildLog) -> DockerError
         image: image.to_owned(),
         step: log.step,
         container,
+        engine: engine.kind,
     }
 }
 
@@ -488,7 +499,8 @@ fn stream_failure(error: bollard::errors::Error) -> (BuildFailure, String) {
         | E::HyperLegacyError { .. }
         | E::IOError { .. }
         | E::RequestTimeoutError => (BuildFailure::ConnectionLost, error.to_string()),
-        other => (BuildFailure::Engine, other.to_string()),
+        // An error answer (Podman's are often empty) instead of a stream.
+        other => (BuildFailure::Engine, super::engine::api_error(&other)),
     }
 }
 

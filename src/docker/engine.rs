@@ -1,5 +1,6 @@
 //! The connection to the Docker engine: `DOCKER_HOST` (unix socket, tcp, tcp with
-//! TLS), the API version negotiated with the daemon, and no request timeout
+//! TLS), the API version negotiated with the daemon, which engine answers
+//! (Docker, or Podman's Docker-compatible service), and no request timeout
 //! that could cut a long build short.
 
 use super::{auth, DockerError};
@@ -16,6 +17,17 @@ pub(crate) struct Engine {
     pub host: String,
     /// Whether the connection speaks TLS (`DOCKER_TLS_VERIFY`).
     pub tls: bool,
+    pub(crate) kind: Kind,
+    /// The engine's own version (`20.10.24`, `4.3.1`), when it says.
+    pub(crate) version: Option<String>,
+}
+
+/// Which engine answers the Docker API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Docker,
+    /// `podman system service`: Buildah builds, `localhost/` names.
+    Podman,
 }
 
 impl Engine {
@@ -62,13 +74,77 @@ impl Engine {
             .negotiate_version()
             .await
             .map_err(|e| unreachable(ConnectFailure::of(&e, tls), chain(&e)))?;
-        Ok(Engine { docker, host, tls })
+        let about = docker
+            .version()
+            .await
+            .map_err(|e| unreachable(ConnectFailure::of(&e, tls), chain(&e)))?;
+        let (kind, version) = identify(&about);
+        Ok(Engine {
+            docker,
+            host,
+            tls,
+            kind,
+            version,
+        })
+    }
+
+    /// The engine and its version, for `--verbose`: `Podman Engine 4.3.1`.
+    pub(crate) fn name(&self) -> String {
+        let name = match self.kind {
+            Kind::Docker => "Docker Engine",
+            Kind::Podman => "Podman Engine",
+        };
+        match &self.version {
+            Some(version) => format!("{name} {version}"),
+            None => name.to_owned(),
+        }
     }
 
     /// The negotiated API version, e.g. `1.41`.
     pub(crate) fn api_version(&self) -> String {
         let v = self.docker.client_version();
         format!("{}.{}", v.major_version, v.minor_version)
+    }
+}
+
+/// The engine behind `GET /version`: Podman lists a component named
+/// `Podman Engine`, Docker one named `Engine` (older daemons list none).
+fn identify(about: &bollard::models::SystemVersion) -> (Kind, Option<String>) {
+    let components = about.components.as_deref().unwrap_or_default();
+    let version_of = |name: &str| {
+        components
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.version.clone())
+    };
+    match version_of("Podman Engine") {
+        Some(version) => (Kind::Podman, Some(version)),
+        None => (
+            Kind::Docker,
+            version_of("Engine").or_else(|| about.version.clone()),
+        ),
+    }
+}
+
+/// What a failed request to the engine says. An error answer (HTTP 4xx/5xx
+/// rather than an error inside a 200 stream) is told by its status and the
+/// engine's message; Podman sends some with an empty body.
+pub(crate) fn api_error(error: &bollard::errors::Error) -> String {
+    match error {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
+            let message = message.trim();
+            if message.is_empty() {
+                format!(
+                    "the engine answered HTTP {status_code} without a reason (Podman answers some errors so; `podman --log-level=info system service` logs each with its reason)"
+                )
+            } else {
+                format!("the engine answered HTTP {status_code}: {message}")
+            }
+        }
+        other => other.to_string(),
     }
 }
 
@@ -214,6 +290,65 @@ mod tests {
         assert_eq!(
             ConnectFailure::of(&certs, true),
             ConnectFailure::Certificates
+        );
+    }
+
+    fn version_with(components: &[(&str, &str)], version: &str) -> bollard::models::SystemVersion {
+        let components = components
+            .iter()
+            .map(|(name, version)| bollard::models::SystemVersionComponents {
+                name: (*name).to_owned(),
+                version: (*version).to_owned(),
+                details: None,
+            })
+            .collect();
+        bollard::models::SystemVersion {
+            components: Some(components),
+            version: Some(version.to_owned()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_engine_is_told_by_its_version_components() {
+        // As `GET /version` of podman 4.3 and dockerd 20.10 answer.
+        let podman = version_with(
+            &[
+                ("Podman Engine", "4.3.1"),
+                ("Conmon", "conmon version 2.1.6"),
+            ],
+            "4.3.1",
+        );
+        assert_eq!(identify(&podman), (Kind::Podman, Some("4.3.1".into())));
+        let docker = version_with(
+            &[("Engine", "20.10.24+dfsg1"), ("containerd", "1.6.20")],
+            "20.10.24+dfsg1",
+        );
+        assert_eq!(
+            identify(&docker),
+            (Kind::Docker, Some("20.10.24+dfsg1".into()))
+        );
+        let old = bollard::models::SystemVersion {
+            version: Some("1.13.1".into()),
+            ..Default::default()
+        };
+        assert_eq!(identify(&old), (Kind::Docker, Some("1.13.1".into())));
+    }
+
+    #[test]
+    fn an_error_answer_says_its_status_and_message() {
+        let answer = |status_code, message: &str| E::DockerResponseServerError {
+            status_code,
+            message: message.into(),
+        };
+        assert_eq!(
+            api_error(&answer(404, "No such image: app:v1")),
+            "the engine answered HTTP 404: No such image: app:v1"
+        );
+        let empty = api_error(&answer(500, ""));
+        assert!(
+            empty.starts_with("the engine answered HTTP 500 without a reason"),
+            "{empty}"
         );
     }
 

@@ -13,6 +13,7 @@ mod engine;
 mod events;
 mod filesync;
 pub(crate) mod ignore;
+mod podman;
 mod push;
 // The naming rules are pure and shared with templates (the `tag` filter).
 pub(crate) use crate::reference;
@@ -134,8 +135,10 @@ pub(crate) enum DockerError {
     #[error("build context: {reason}")]
     Context { reason: String, origin: Origin },
 
-    #[error("building `{image}` failed{}: {cause}{message}{}",
+    // Podman's messages end with a newline, Docker's do not.
+    #[error("building `{image}` failed{}: {cause}{}{}",
         step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
+        message.trim_end(),
         if output.is_empty() { String::new() } else { format!("\n{}", output.join("\n")) })]
     BuildFailed {
         image: String,
@@ -162,9 +165,11 @@ pub(crate) enum DockerError {
 
     /// The run was cancelled (Ctrl-C, SIGTERM, a failed sibling task) during a
     /// build: the build was stopped on the engine and its container removed.
+    /// (Podman lets the step at work finish first, and names no container.)
     #[error("building `{image}` interrupted{}{}",
         step.as_ref().map(|s| format!(" at `{s}`")).unwrap_or_default(),
         match container {
+            None if *engine == engine::Kind::Podman => "; Podman lets the step at work run to its end, then drops the build (nothing is tagged)".to_owned(),
             None => "; the engine stopped the build".to_owned(),
             Some((id, None)) => format!("; the engine stopped the build and its container {id} is removed"),
             Some((id, Some(reason))) => format!("; the engine stopped the build, but its container {id} could not be removed ({reason}): `docker rm -f {id}`"),
@@ -174,6 +179,7 @@ pub(crate) enum DockerError {
         step: Option<String>,
         /// The container of the step at work, and why it could not be removed.
         container: Option<(String, Option<String>)>,
+        engine: engine::Kind,
     },
 
     /// The run was cancelled during a push: the engine stopped it; the tags
@@ -288,7 +294,7 @@ impl DockerError {
                 "e.g. DOCKER_HOST=unix:///var/run/docker.sock or DOCKER_HOST=tcp://HOST:2376".into(),
             ),
             DockerError::Unreachable { .. } => Some(
-                "start the engine (`sudo dockerd &` or `sudo systemctl start docker`), or point DOCKER_HOST at one".into(),
+                "start the engine (`sudo dockerd &` or `sudo systemctl start docker`; Podman's: `podman system service --time=0 &`), or point DOCKER_HOST at one".into(),
             ),
             DockerError::InvalidTag { .. } => Some(
                 "a tag is at most 128 characters of [A-Za-z0-9_.-] and may not start with `.` or `-`; the `tag` filter makes any string one".into(),

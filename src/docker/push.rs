@@ -6,6 +6,7 @@
 //! the step then says which tags had landed and which had not.
 
 use super::auth::{credentials_for, Credentials};
+use super::engine::api_error;
 use super::events::{Event, EventSink};
 use super::reference::{self, Repository};
 use super::{final_tags, repository, DockerError, Engine, PushSpec, TagSpec};
@@ -148,7 +149,7 @@ async fn name_for_push(engine: &Engine, plan: &PushPlan) -> Result<(), DockerErr
             .await
             .map_err(|e| DockerError::Api {
                 action: format!("tagging {} as {name}:{tag}", plan.source),
-                reason: e.to_string(),
+                reason: api_error(&e),
             })?;
     }
     Ok(())
@@ -284,7 +285,7 @@ impl Failure {
             _ => FailureKind::Permanent,
         };
         Failure {
-            message: error.to_string(),
+            message: api_error(&error),
             kind,
         }
     }
@@ -521,7 +522,7 @@ pub(crate) async fn tag(
         .await
         .map_err(|e| DockerError::Api {
             action: format!("tagging {} as {repo}:{tag}", spec.image.value),
-            reason: e.to_string(),
+            reason: api_error(&e),
         })?;
     events.send(Event::Tagged {
         source: &spec.image.value,

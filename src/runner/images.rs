@@ -124,9 +124,11 @@ impl ImageSteps {
             .get_or_try_init(|| async {
                 let engine = docker::Engine::connect().await?;
                 let api = engine.api_version();
-                runner
-                    .printer()
-                    .verbose(&format!("Docker engine at {} (API {api})", engine.host));
+                runner.printer().verbose(&format!(
+                    "{} at {} (API {api})",
+                    engine.name(),
+                    engine.host
+                ));
                 Ok(engine)
             })
             .await

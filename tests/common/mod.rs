@@ -341,11 +341,16 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
 /// Removes, when a test ends (passed or not), what it left in the engine: every
 /// image whose name holds one of the test's own names, and the untagged
 /// images its rebuilds left (told by the OCI title label hoist sets).
-pub(crate) struct Made(Vec<String>, Option<Vec<String>>);
+/// The engine is the one its CLI (`docker`, or `podman` with `on`) reaches.
+pub(crate) struct Made {
+    names: Vec<String>,
+    untagged_before: Option<Vec<String>>,
+    cli: &'static str,
+}
 
-fn dangling_images() -> Vec<String> {
-    Command::new("docker")
-        .args(["images", "-q", "--no-trunc", "-f", "dangling=true"])
+fn listed(cli: &str, args: &[&str]) -> Vec<String> {
+    Command::new(cli)
+        .args(args)
         .output()
         .map(|o| {
             String::from_utf8_lossy(&o.stdout)
@@ -356,56 +361,61 @@ fn dangling_images() -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn dangling_images(cli: &str) -> Vec<String> {
+    listed(cli, &["images", "-q", "--no-trunc", "-f", "dangling=true"])
+}
+
 impl Made {
     pub(crate) fn by(names: &[&str]) -> Made {
-        Made(
-            names.iter().map(std::string::ToString::to_string).collect(),
-            None,
-        )
+        Made {
+            names: names.iter().map(std::string::ToString::to_string).collect(),
+            untagged_before: None,
+            cli: "docker",
+        }
+    }
+
+    /// In the engine `cli` reaches (`podman`) instead of docker's.
+    pub(crate) fn on(mut self, cli: &'static str) -> Made {
+        self.cli = cli;
+        self
     }
 
     /// Also every untagged image that appears while the test runs: the build
     /// stages of a multi-stage Dockerfile carry no label to tell them by.
     /// (An image another build still stands on is refused by the engine.)
     pub(crate) fn with_new_untagged(mut self) -> Made {
-        self.1 = Some(dangling_images());
+        self.untagged_before = Some(dangling_images(self.cli));
         self
     }
 }
 
 impl Drop for Made {
     fn drop(&mut self) {
-        let ours = |text: &str| self.0.iter().any(|name| text.contains(name.as_str()));
-        let listed = |args: &[&str]| -> Vec<String> {
-            Command::new("docker")
-                .args(args)
-                .output()
-                .map(|o| {
-                    String::from_utf8_lossy(&o.stdout)
-                        .lines()
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut doomed: Vec<String> = listed(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
-            .into_iter()
-            .filter(|r| ours(r))
-            .collect();
-        for id in listed(&["images", "-q", "--no-trunc", "-f", "dangling=true"]) {
-            let title = listed(&[
-                "image",
-                "inspect",
-                "--format",
-                "{{ index .Config.Labels \"org.opencontainers.image.title\" }}",
-                &id,
-            ]);
+        let ours = |text: &str| self.names.iter().any(|name| text.contains(name.as_str()));
+        let mut doomed: Vec<String> = listed(
+            self.cli,
+            &["images", "--format", "{{.Repository}}:{{.Tag}}"],
+        )
+        .into_iter()
+        .filter(|r| ours(r))
+        .collect();
+        for id in dangling_images(self.cli) {
+            let title = listed(
+                self.cli,
+                &[
+                    "image",
+                    "inspect",
+                    "--format",
+                    "{{ index .Config.Labels \"org.opencontainers.image.title\" }}",
+                    &id,
+                ],
+            );
             if title.first().is_some_and(|t| ours(t)) {
                 doomed.push(id);
             }
         }
         if !doomed.is_empty() {
-            let _ = Command::new("docker")
+            let _ = Command::new(self.cli)
                 .args(["rmi", "-f"])
                 .args(&doomed)
                 .output();
