@@ -15,6 +15,7 @@ mod git;
 mod gotask;
 mod gotmpl;
 mod graph;
+mod makefile;
 mod reference;
 mod runner;
 mod source;
