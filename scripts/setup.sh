@@ -3,7 +3,7 @@
 # machine or an existing one. Idempotent: what is there already is kept.
 #
 #   - packages: docker.io, docker-registry, golang-go, busybox-static, hyperfine,
-#     apache2-utils (htpasswd), openssl, curl, git, time; go-task and just from PyPI
+#     apache2-utils (htpasswd), openssl, curl, git, make, time; go-task and just from PyPI
 #   - a Docker engine without a bridge (no container ever gets a private address)
 #   - registries on loopback: plain :5000, htpasswd :5001, TLS + htpasswd :5002
 #   - local base images (nothing can be pulled): hoist-test/busybox, hoist-test/golang
@@ -26,6 +26,8 @@ install_packages() {
     command -v openssl >/dev/null || need+=(openssl)
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
+    # tests/makefile.rs compares migrated Makefiles with GNU make itself.
+    command -v make >/dev/null || need+=(make)
     # The bench reads peak memory from GNU time's -v (minimal images lack it).
     [ -x /usr/bin/time ] || need+=(time)
     if ((${#need[@]})); then

@@ -11,6 +11,7 @@ mod git_vars;
 mod hardening_io;
 mod images;
 mod listing;
+mod makefile;
 mod quoting;
 mod running;
 mod variables;

@@ -335,23 +335,20 @@ fn split_args(args: &str) -> Vec<String> {
     out
 }
 
-/// Pieces as a minijinja template; literal `{{`, `{%`, `{#` are escaped.
+/// Pieces as a minijinja template. Literal text that holds `{{`, `{%` or
+/// `{#` (or ends in `{` before an expression) goes in a raw block.
 pub(crate) fn template(pieces: &[Piece]) -> String {
     let mut out = String::new();
     for (i, piece) in pieces.iter().enumerate() {
         match piece {
             Piece::Lit(text) => {
-                let chars: Vec<char> = text.chars().collect();
-                for (j, &c) in chars.iter().enumerate() {
-                    let next = chars
-                        .get(j + 1)
-                        .copied()
-                        .or_else(|| pieces.get(i + 1).map(|_| '{'));
-                    if c == '{' && matches!(next, Some('{' | '%' | '#')) {
-                        out.push_str("{{ '{' }}");
-                    } else {
-                        out.push(c);
-                    }
+                let before_expr = text.ends_with('{') && i + 1 < pieces.len();
+                if before_expr || ["{{", "{%", "{#"].iter().any(|m| text.contains(m)) {
+                    out.push_str("{% raw %}");
+                    out.push_str(text);
+                    out.push_str("{% endraw %}");
+                } else {
+                    out.push_str(text);
                 }
             }
             Piece::Expr(expr) => out.push_str(&format!("{{{{ {expr} }}}}")),
@@ -418,7 +415,7 @@ mod tests {
         assert_eq!(expand("$(CURDIR)/bin", None).0, "{{ ROOT_DIR }}/bin");
         assert_eq!(
             expand("docker inspect -f '{{.Id}}'", None).0,
-            "docker inspect -f '{{ '{' }}{.Id}}'"
+            "{% raw %}docker inspect -f '{{.Id}}'{% endraw %}"
         );
     }
 

@@ -31,6 +31,7 @@ struct Cmd {
     /// `$(MAKE) a b` of this file's targets: calls instead.
     calls: Vec<String>,
     notes: Vec<String>,
+    line: usize,
 }
 
 pub(crate) struct Translator {
@@ -410,6 +411,7 @@ impl Translator {
                 cmds.insert(name.clone(), list);
             }
         }
+        self.note_shell_outputs(&cmds);
         let built = docker::built_tags(
             cmds.values()
                 .flatten()
@@ -444,6 +446,36 @@ impl Translator {
         Migration {
             text: out,
             kept: self.kept,
+        }
+    }
+
+    /// Whether a variable's value holds a command's output.
+    fn from_shell(&self, name: &str, depth: usize) -> bool {
+        self.vars.get(name).is_some_and(|pieces| {
+            pieces.iter().any(|p| match p {
+                Piece::Shell(_) => true,
+                Piece::Expr(n) => depth < 20 && self.from_shell(n, depth + 1),
+                Piece::Lit(_) => false,
+            })
+        })
+    }
+
+    /// make splits a command's output into words; hoist quotes it as one
+    /// word when it holds spaces or shell characters (it may come from
+    /// anywhere): say so where a command reads one.
+    fn note_shell_outputs(&mut self, cmds: &IndexMap<String, Vec<Cmd>>) {
+        let names: Vec<String> = self
+            .vars
+            .keys()
+            .filter(|n| self.from_shell(n, 0))
+            .cloned()
+            .collect();
+        for name in names {
+            let needle = format!("{{{{ {name} }}}}");
+            if let Some(cmd) = cmds.values().flatten().find(|c| c.text.contains(&needle)) {
+                let line = cmd.line;
+                self.note(line, &format!("`{name}` holds a command's output: in a command hoist quotes it as one word when it has spaces or shell characters (make splits it); write `{{{{ {name} | safe }}}}` where words are wanted"));
+            }
         }
     }
 
@@ -515,28 +547,39 @@ impl Translator {
     /// A target's recipe lines as hoist commands.
     fn recipe(&mut self, name: &str) -> Vec<Cmd> {
         let target = &self.targets[name];
+        let (recipe, prereqs) = (target.recipe.clone(), target.prereqs.clone());
         let mut scope_names = self.names.clone();
         for v in &target.vars {
             scope_names.insert(v.name.clone(), identifier(&v.name));
         }
         let mut cmds = Vec::new();
-        let mut notes = Vec::new();
-        for line in &target.recipe {
+        for line in &recipe {
             let (silent0, ignore0, body) = prefix(&line.text);
             let mut e = Self::expander(
                 &scope_names,
                 &self.defines,
                 &self.file,
-                Some((name, &target.prereqs)),
+                Some((name, &prereqs)),
                 None,
             );
-            let text = expand::template(&e.expand(body));
-            let here: Vec<String> = e
-                .notes
+            let pieces = e.expand(body);
+            let mut here = std::mem::take(&mut e.notes);
+            if line
+                .text
+                .trim_start_matches(['@', '-', ' '])
+                .starts_with('+')
+            {
+                here.push("`+` (run even under `make -n`): `hoist --dry` runs nothing".into());
+            }
+            let here: Vec<String> = here
                 .iter()
                 .map(|n| format!("{}:{}: {n}", self.file, line.line))
                 .collect();
-            notes.extend(here.iter().cloned());
+            self.kept.extend(here.iter().cloned());
+            // make runs a recipe's `$(shell ...)` before the recipe: so does
+            // an `sh:` variable (and `--dry` shows its value, as `make -n`).
+            let pieces = self.settle_shells(&identifier(name).to_uppercase(), pieces, false);
+            let text = expand::template(&pieces);
             for (i, sub) in text.split('\n').enumerate() {
                 let (silent, ignore_error, sub) = prefix(sub.trim_start());
                 if sub.trim().is_empty() {
@@ -548,10 +591,10 @@ impl Translator {
                     silent: silent || silent0,
                     ignore_error: ignore_error || ignore0,
                     notes: if i == 0 { here.clone() } else { Vec::new() },
+                    line: line.line,
                 });
             }
         }
-        self.kept.extend(notes);
         cmds
     }
 
@@ -708,6 +751,11 @@ impl Translator {
             if !list.contains(&p) {
                 list.push(p);
             }
+        }
+        if deps.len() > 1 {
+            let line = self.targets[name].line;
+            let list: Vec<String> = deps.iter().map(|d| format!("`{d}`")).collect();
+            self.note(line, &format!("target {name}: make runs {} one after another; hoist runs deps in parallel, as `make -j` does", list.join(", ")));
         }
         if !deps.is_empty() {
             let items: Vec<String> = deps.iter().map(|d| quoted(d)).collect();
