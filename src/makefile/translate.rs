@@ -450,11 +450,11 @@ impl Translator {
     }
 
     /// Whether a variable's value holds a command's output.
-    fn from_shell(&self, name: &str, depth: usize) -> bool {
+    fn holds_output(&self, name: &str, depth: usize) -> bool {
         self.vars.get(name).is_some_and(|pieces| {
             pieces.iter().any(|p| match p {
                 Piece::Shell(_) => true,
-                Piece::Expr(n) => depth < 20 && self.from_shell(n, depth + 1),
+                Piece::Expr(n) => depth < 20 && self.holds_output(n, depth + 1),
                 Piece::Lit(_) => false,
             })
         })
@@ -467,7 +467,7 @@ impl Translator {
         let names: Vec<String> = self
             .vars
             .keys()
-            .filter(|n| self.from_shell(n, 0))
+            .filter(|n| self.holds_output(n, 0))
             .cloned()
             .collect();
         for name in names {
