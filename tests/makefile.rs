@@ -265,27 +265,74 @@ fn assignments_keep_make_precedence() {
 
 #[test]
 fn shell_calls_become_built_ins_and_sh_vars() {
-    check_case("shell");
+    let test = check_case("shell");
+    let yml = test.read("hoist.yml");
+    assert!(!yml.contains("git "), "git commands left:\n{yml}");
+    for wanted in [
+        "COMMIT: \"{{ GIT_COMMIT }}\"",
+        "SHORT: \"{{ GIT_SHORT_COMMIT }}\"",
+        "BRANCH: \"{{ GIT_BRANCH }}\"",
+        "HERE: \"{{ ROOT_DIR }}\"",
+        "WORDS: {sh: \"echo one-two\"}",
+        "LABEL: \"build-{{ LABEL_SH }}-{{ VERSION }}\"",
+    ] {
+        assert!(yml.contains(wanted), "{wanted} missing:\n{yml}");
+    }
+    assert!(!yml.contains("VERSION:"), "VERSION is the built-in:\n{yml}");
 }
 
 #[test]
 fn recipe_prefixes_continuations_and_dollars() {
-    check_case("recipes");
+    let test = check_case("recipes");
+    let yml = test.read("hoist.yml");
+    for wanted in [
+        "- {cmd: \"echo quiet\", silent: true}",
+        "- {cmd: \"false\", ignore_error: true}",
+        "- {cmd: \"echo \\\"both\\\" && false\", silent: true, ignore_error: true}",
+        "- \"printf '%s %s\\\\n' joined lines\"",
+    ] {
+        assert!(yml.contains(wanted), "{wanted} missing:\n{yml}");
+    }
 }
 
 #[test]
 fn prerequisites_become_deps_and_the_first_target_is_the_default() {
-    check_case("deps");
+    let test = case("deps");
+    let summary = migrate(&test);
+    assert!(
+        summary.contains("hoist:   Makefile:4: target all: make runs `build`, `test` one after another; hoist runs deps in parallel, as `make -j` does"),
+        "{summary}"
+    );
+    drop(check_case("deps"));
+    let yml = test.read("hoist.yml");
+    assert!(
+        yml.contains("  all:\n    aliases: [default]\n    deps: [\"build\", \"test\"]\n"),
+        "{yml}"
+    );
 }
 
 #[test]
 fn defines_are_expanded_where_they_are_called() {
-    check_case("defines");
+    let test = check_case("defines");
+    let yml = test.read("hoist.yml");
+    assert!(
+        yml.contains("      - {cmd: \"printf '==> %s\\\\n' \\\"building {{ NAME }}\\\"\", silent: true}\n      - \"echo \\\"[{{ NAME }}] starting\\\"\"\n      - \"echo \\\"[{{ NAME }}] done\\\"\"\n"),
+        "{yml}"
+    );
 }
 
 #[test]
 fn export_and_target_specific_variables_become_env() {
-    check_case("export");
+    let test = check_case("export");
+    let yml = test.read("hoist.yml");
+    assert!(
+        yml.contains("env:\n  REGION: \"{{ REGION }}\"\n  PLAIN_TOO: \"{{ PLAIN_TOO }}\"\n"),
+        "{yml}"
+    );
+    assert!(
+        yml.contains("    env:\n      GOOS: \"{{ GOOS }}\"\n      GOARCH: \"{{ GOARCH }}\"\n"),
+        "{yml}"
+    );
 }
 
 #[test]
@@ -295,10 +342,221 @@ fn automatic_variables_of_explicit_rules() {
 
 #[test]
 fn docker_lines_become_image_steps() {
-    check_case("docker");
+    let test = check_case("docker");
+    let yml = test.read("hoist.yml");
+    assert!(
+        yml.contains("      - build:\n          context: \"build\"\n          dockerfile: \"build/Dockerfile\"\n          target: \"runner\"\n          args: {version: \"{{ VERSION }}\", mode: \"release\"}\n          image: \"{{ IMAGE }}\"\n          tags: [\"{{ VERSION }}\", \"latest\"]\n"),
+        "{yml}"
+    );
+    assert!(
+        yml.contains("      - push:\n          image: \"{{ IMAGE }}\"\n          tags: [\"{{ VERSION }}\", \"latest\"]\n"),
+        "{yml}"
+    );
+    assert!(
+        yml.contains("      - \"docker run --rm {{ IMAGE }}:latest\"\n"),
+        "{yml}"
+    );
 }
 
 #[test]
 fn recursive_make_becomes_task_calls() {
-    check_case("recursive");
+    let test = check_case("recursive");
+    let yml = test.read("hoist.yml");
+    assert!(
+        yml.contains("    cmds:\n      - task: \"one\"\n      - task: \"two\"\n"),
+        "{yml}"
+    );
+}
+
+#[test]
+fn descriptions_come_from_comments_and_help_gives_way_to_list() {
+    let test = case("docs");
+    assert!(migrate(&test).contains("hoist: migrated everything in Makefile"));
+    let list = test.command().arg("--list").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "Available tasks:\n  build    Build the binary. (aliases: default)\n  test     Run the tests.\n  lint     Lint the code.\n  release  Tag and push (the doc comment can sit anywhere).\n"
+    );
+    let yml = test.read("hoist.yml");
+    assert!(!yml.contains("  help:"), "{yml}");
+    assert!(
+        yml.contains("# `help` (it printed the `##` comments) is left out"),
+        "{yml}"
+    );
+    drop(check_case("docs"));
+}
+
+/// Runs `make` and hoist (each in its own copy) with the same arguments
+/// and returns what each printed on stdout and its exit code.
+fn both(
+    make_copy: &Test,
+    hoist_copy: &Test,
+    args: &[&str],
+) -> ((i32, String, String), (i32, String, String)) {
+    let inv = invocation(args);
+    let mut m = make();
+    m.arg("-s");
+    (
+        output(make_copy, m, &inv),
+        output(hoist_copy, hoist(), &inv),
+    )
+}
+
+#[test]
+fn file_targets_are_made_when_missing_or_out_of_date() {
+    let (m, h) = (case("files"), case("files"));
+    migrate(&h);
+    let (made, hoisted) = both(&m, &h, &["out.txt", "stamp"]);
+    assert_eq!(
+        (made.0, &made.1),
+        (0, &"making out.txt\nstamping\n".to_owned()),
+        "{}",
+        made.2
+    );
+    assert_eq!((hoisted.0, &hoisted.1), (made.0, &made.1), "{}", hoisted.2);
+    // Up to date: neither runs anything.
+    let (made, hoisted) = both(&m, &h, &["out.txt", "stamp"]);
+    assert_eq!((made.0, made.1.as_str()), (0, ""), "{}", made.2);
+    assert_eq!((hoisted.0, hoisted.1.as_str()), (0, ""), "{}", hoisted.2);
+    // A changed prerequisite makes the target again.
+    for t in [&m, &h] {
+        std::fs::write(t.path().join("in.txt"), "changed\n").unwrap();
+    }
+    let (made, hoisted) = both(&m, &h, &["out.txt"]);
+    assert_eq!(made.1, "making out.txt\n", "{}", made.2);
+    assert_eq!(hoisted.1, made.1, "{}", hoisted.2);
+    assert_eq!(h.read("out.txt"), "changed\n");
+    // A missing file prerequisite stops both, naming it.
+    let (made, hoisted) = both(&m, &h, &["needs-missing"]);
+    assert_eq!(made.0, 2);
+    assert!(
+        made.2
+            .contains("No rule to make target 'no-such-file', needed by 'needs-missing'"),
+        "{}",
+        made.2
+    );
+    assert_eq!(hoisted.0, 202, "{}", hoisted.2);
+    assert!(
+        hoisted
+            .2
+            .contains("No rule to make target 'no-such-file', needed by 'needs-missing'"),
+        "{}",
+        hoisted.2
+    );
+    assert_eq!(hoisted.1, "");
+}
+
+#[test]
+fn what_cannot_be_translated_is_listed_with_its_line() {
+    let test = case("untranslated");
+    let summary = migrate(&test);
+    let listed: Vec<&str> = summary
+        .lines()
+        .filter_map(|l| l.strip_prefix("hoist:   "))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "Makefile:1: variable SOURCES: `$(wildcard *.c)` (make's `wildcard` function) is kept as written",
+            "Makefile:2: variable OBJECTS: `$(SOURCES:.c=.o)` (a substitution reference or computed name) is kept as written",
+            "Makefile:3: `include config.mk`: `include`: migrate the included file on its own",
+            "Makefile:5: `ifeq ($(DEBUG),1)`: a conditional (lines 5-7): hoist.yml has none; left out",
+            "Makefile:9: `%.o: %.c`: a pattern rule: hoist has no pattern rules",
+            "Makefile:15: `$?` (an automatic variable outside a rule's recipe, or one hoist has no value for) is kept as written",
+            "Makefile:15: `$*` (an automatic variable outside a rule's recipe, or one hoist has no value for) is kept as written",
+            "Makefile:21: `$(call not-a-define,x)` (`call` of something that is no `define`) is kept as written",
+            "Makefile:24: `+` (run even under `make -n`): `hoist --dry` runs nothing",
+            "Makefile:20: `FILES` holds a command's output: in a command hoist quotes it as one word when it has spaces or shell characters (make splits it); write `{{ FILES | safe }}` where words are wanted",
+        ]
+    );
+    assert!(
+        summary.contains("hoist: 10 thing(s) in Makefile were not translated"),
+        "{summary}"
+    );
+    let yml = test.read("hoist.yml");
+    assert!(
+        yml.contains("      # hoist --migrate: Makefile:15: `$?` (an automatic variable"),
+        "{yml}"
+    );
+    assert!(
+        !yml.contains("cc -c"),
+        "the pattern rule's recipe is left out:\n{yml}"
+    );
+    // What is left loads, lists and dry-runs.
+    let list = test.command().args(["--list-all"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "Available tasks:\n  build   (aliases: default)\n  files\n  plus\n"
+    );
+}
+
+#[test]
+fn a_makefile_make_would_refuse_names_file_and_line() {
+    Test::new()
+        .file("Makefile", "A = 1\n\ndefine log\n\techo $(1)\n")
+        .args(&["--migrate", "Makefile"])
+        .run()
+        .status(102)
+        .stderr_has("error: cannot migrate this Makefile: `define log` has no `endef`")
+        .stderr_has("--> Makefile:3:1");
+    let test = Test::new().args(&["--migrate", "build.mk"]);
+    std::fs::write(test.path().join("build.mk"), "\techo before any rule\n").unwrap();
+    test.run()
+        .status(102)
+        .stderr_has("recipe commences before first target")
+        .stderr_has("--> build.mk:1:1");
+}
+
+#[test]
+fn migrate_writes_stdout_or_a_new_file_and_overwrites_only_with_force() {
+    let makefile = "hi:\n\techo hi\n";
+    let expected = "# Migrated from Makefile by `hoist --migrate`.\ntasks:\n  hi:\n    aliases: [default]\n    status: [\"test -e hi\"]\n    cmds:\n      - \"echo hi\"\n";
+    let mut test = Test::new().file("Makefile", makefile);
+    test.run_with(&["--migrate", "Makefile"])
+        .success()
+        .stdout(expected)
+        .stderr_has("hoist: migrated everything in Makefile");
+    std::fs::write(test.path().join("hoist.yml"), "mine\n").unwrap();
+    test.run_with(&["--migrate", "Makefile", "--to", "hoist.yml"])
+        .status(2)
+        .stderr_has("hoist.yml exists; pass --force to overwrite it");
+    assert_eq!(test.read("hoist.yml"), "mine\n");
+    test.run_with(&["--migrate", "Makefile", "--to", "hoist.yml", "--force"])
+        .success()
+        .stderr_has("wrote hoist.yml");
+    assert_eq!(test.read("hoist.yml"), expected);
+    test.run_with(&["hi"])
+        .success()
+        .stdout("hi\n")
+        .stderr_has("echo hi");
+}
+
+#[test]
+fn without_a_file_a_taskfile_wins_and_a_makefile_is_the_fallback() {
+    let mut test = Test::new().file("Makefile", "from-make:\n\techo make\n");
+    test.run_with(&["--migrate"])
+        .success()
+        .stdout_has("  from-make:\n")
+        .stderr_has("migrated everything");
+    std::fs::write(
+        test.path().join("Taskfile.yml"),
+        "version: '3'\ntasks:\n  from-task:\n    cmds: [echo task]\n",
+    )
+    .unwrap();
+    test.run_with(&["--migrate"])
+        .success()
+        .stdout_has("  from-task:\n")
+        .stderr_has("migrated everything");
+    // A Makefile under another name is told by its content.
+    let mut test = Test::new().file("build.rules", ".PHONY: x\nx:\n\techo x\n");
+    test.run_with(&["--migrate", "build.rules"])
+        .success()
+        .stdout_has("  x:\n")
+        .stderr_any();
+    Test::new()
+        .args(&["--migrate"])
+        .run()
+        .status(2)
+        .stderr_has("no go-task Taskfile in")
+        .stderr_has("and no Makefile here");
 }

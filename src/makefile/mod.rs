@@ -67,7 +67,8 @@ pub(crate) fn migrate_command(
     };
     let Some(path) = makefile else {
         return crate::gotask::migrate_command(source, to, overwrite).map_err(|f| {
-            if source.is_none() && f.code == crate::gotask::Code::TaskfileNotFound {
+            let looked_here = source.is_none_or(Path::is_dir);
+            if looked_here && f.code == crate::gotask::Code::TaskfileNotFound {
                 Error::Usage(format!("{}, and no Makefile here", f.message))
             } else {
                 Error::Usage(f.message)
