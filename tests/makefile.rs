@@ -337,7 +337,12 @@ fn export_and_target_specific_variables_become_env() {
 
 #[test]
 fn automatic_variables_of_explicit_rules() {
-    check_case("automatic");
+    let test = check_case("automatic");
+    let yml = test.read("hoist.yml");
+    assert!(
+        yml.contains("echo \\\"target=bin/app first=main.c all=main.c util.c dups=main.c util.c main.c dir=bin file=app\\\""),
+        "{yml}"
+    );
 }
 
 #[test]
