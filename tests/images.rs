@@ -7,8 +7,8 @@ use std::process::Command;
 
 /// The registries and credentials of scripts/setup.sh, or `None` (and a note)
 /// when the services were not started for this run.
-struct Services {
-    registry: String,
+pub(crate) struct Services {
+    pub registry: String,
     auth_registry: String,
     tls_registry: String,
     user: String,
@@ -19,7 +19,7 @@ struct Services {
 /// are `#[ignore]`d with this reason, so a plain `cargo test` lists them as
 /// ignored instead of passing them; `scripts/test.sh` runs them with `--ignored`.
 /// Run without the services, they fail and say what to do.
-fn services() -> Services {
+pub(crate) fn services() -> Services {
     assert!(
         std::env::var("HOIST_DOCKER_TESTS").as_deref() == Ok("1"),
         "this test needs the Docker engine and registries: run scripts/test.sh, which starts \
@@ -40,7 +40,7 @@ fn services() -> Services {
 }
 
 /// A repository path no other test run uses.
-fn unique(name: &str) -> String {
+pub(crate) fn unique(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -49,7 +49,7 @@ fn unique(name: &str) -> String {
 }
 
 /// The tags in `repo` as the registry's HTTP API lists them, sorted.
-fn registry_tags(registry: &str, repo: &str, auth: Option<(&str, &str)>) -> Vec<String> {
+pub(crate) fn registry_tags(registry: &str, repo: &str, auth: Option<(&str, &str)>) -> Vec<String> {
     let scheme = if registry.ends_with(":5002") {
         "https"
     } else {
@@ -70,7 +70,7 @@ fn registry_tags(registry: &str, repo: &str, auth: Option<(&str, &str)>) -> Vec<
     tags
 }
 
-fn docker(args: &[&str]) -> String {
+pub(crate) fn docker(args: &[&str]) -> String {
     let out = Command::new("docker").args(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -95,7 +95,7 @@ fn copy_example(to: &Path) {
     }
 }
 
-fn sorted(tags: &[&str]) -> Vec<String> {
+pub(crate) fn sorted(tags: &[&str]) -> Vec<String> {
     let mut tags: Vec<String> = tags.iter().map(std::string::ToString::to_string).collect();
     tags.sort();
     tags

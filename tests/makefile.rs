@@ -565,3 +565,104 @@ fn without_a_file_a_taskfile_wins_and_a_makefile_is_the_fallback() {
         .stderr_has("no go-task Taskfile in")
         .stderr_has("and no Makefile here");
 }
+
+/// The tutorial-style Makefile beside the example service, its project
+/// renamed so that runs at once never share images.
+fn tutorial_with_service(project: &str) -> Test {
+    let test = case("tutorial");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hbaas");
+    for name in [
+        "Dockerfile",
+        "go.mod",
+        "main.go",
+        "main_test.go",
+        ".dockerignore",
+    ] {
+        std::fs::copy(example.join(name), test.path().join(name)).unwrap();
+    }
+    let makefile = test.read("Makefile");
+    let renamed = makefile.replace(
+        "PROJECTNAME := hbaas-server",
+        &format!("PROJECTNAME := {project}"),
+    );
+    assert_ne!(
+        renamed, makefile,
+        "the tutorial's Makefile names its project hbaas-server"
+    );
+    std::fs::write(test.path().join("Makefile"), renamed).unwrap();
+    git(test.path(), &["add", "."]);
+    git(test.path(), &["commit", "-qm", "the service"]);
+    git(
+        test.path(),
+        &["tag", "-f", "-a", "v1.0.0", "-m", "release 1.0.0"],
+    );
+    test
+}
+
+/// `make upload-image` with the docker CLI and `hoist upload-image` from
+/// the migrated file, against the real engine and registry: the same exit
+/// codes, the same tags land, and the binary in each image prints the
+/// version it was built with; on a release tag, and with `VERSION` from
+/// the environment (`?=`) and from the command line.
+#[test]
+#[ignore = "needs the Docker engine and registries: scripts/test.sh runs it"]
+fn tutorial_makefile_lands_what_make_lands() {
+    use crate::images::{docker, registry_tags, services, sorted, unique};
+    let s = services();
+    let projects = [unique("make-make"), unique("make-hoist")];
+    let _made = crate::common::Made::by(&[&projects[0], &projects[1]]).with_new_untagged();
+    let copies: Vec<Test> = projects.iter().map(|p| tutorial_with_service(p)).collect();
+    migrate(&copies[1]);
+    let registry = format!("{}/hoist-make-test", s.registry);
+    let run = |i: usize, extra: &[&str]| -> (i32, String) {
+        let mut words = vec![
+            "upload-image".to_owned(),
+            format!("DOCKERREGISTRY={registry}"),
+        ];
+        words.extend(extra.iter().map(|w| (*w).to_owned()));
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let inv = invocation(&words);
+        let command = if i == 0 { make() } else { hoist() };
+        let (code, _, stderr) = output(&copies[i], command, &inv);
+        (code, stderr)
+    };
+    let tags = |i: usize| {
+        registry_tags(
+            &s.registry,
+            &format!("hoist-make-test/{}", projects[i]),
+            None,
+        )
+    };
+    let version_in = |i: usize, tag: &str| {
+        docker(&[
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            &format!("{registry}/{}:{tag}", projects[i]),
+            "--version",
+        ])
+    };
+    for (extra, version) in [
+        (&[][..], "v1.0.0"),
+        (&["env:VERSION=2.0.1"][..], "2.0.1"),
+        (&["VERSION=2.0.0"][..], "2.0.0"),
+    ] {
+        let (make_code, make_err) = run(0, extra);
+        assert_eq!(make_code, 0, "make upload-image {extra:?}: {make_err}");
+        let (hoist_code, hoist_err) = run(1, extra);
+        assert_eq!(hoist_code, 0, "hoist upload-image {extra:?}: {hoist_err}");
+        assert_eq!(
+            tags(1),
+            tags(0),
+            "{extra:?}: hoist landed other tags than make"
+        );
+        for i in 0..2 {
+            assert_eq!(version_in(i, version), version, "{extra:?}: copy {i}");
+        }
+    }
+    assert_eq!(tags(0), sorted(&["2.0.0", "2.0.1", "latest", "v1.0.0"]));
+    // `latest` is the last build in both.
+    assert_eq!(version_in(0, "latest"), "2.0.0");
+    assert_eq!(version_in(1, "latest"), "2.0.0");
+}

@@ -400,7 +400,9 @@ impl Drop for Made {
                 "{{ index .Config.Labels \"org.opencontainers.image.title\" }}",
                 &id,
             ]);
-            if title.first().is_some_and(|t| ours(t)) {
+            // Ours by its label, or new since the test began (build stages).
+            let new = self.1.as_ref().is_some_and(|before| !before.contains(&id));
+            if new || title.first().is_some_and(|t| ours(t)) {
                 doomed.push(id);
             }
         }
