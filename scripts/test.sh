@@ -13,7 +13,7 @@ export PROPTEST_CASES=${PROPTEST_CASES:-64}
 cargo test --all-targets 2>&1
 # The tests that need the engine and registries are ignored in a plain `cargo test`
 # (so they never pass without them); here the services are up: run them.
-cargo test --test integration -- --ignored images:: hardening_io:: makefile:: 2>cargo test --test integration -- --ignored images:: hardening_io:: 2>&11
+cargo test --test integration -- --ignored images:: hardening_io:: makefile:: 2>&1
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 echo "scripts/test.sh: all green"
