@@ -229,6 +229,16 @@ fn check_case(name: &str) -> Test {
     test
 }
 
+/// [`check_case`], then each of `parts` must stand in the migrated hoist.yml.
+fn check_case_writes(name: &str, parts: &[&str]) -> Test {
+    let test = check_case(name);
+    let yml = test.read("hoist.yml");
+    for part in parts {
+        assert!(yml.contains(part), "{name}: {part:?} is not in\n{yml}");
+    }
+    test
+}
+
 #[test]
 fn tutorial_makefile_lists_and_dry_runs_as_make_does() {
     let test = check_case("tutorial");
@@ -265,34 +275,33 @@ fn assignments_keep_make_precedence() {
 
 #[test]
 fn shell_calls_become_built_ins_and_sh_vars() {
-    let test = check_case("shell");
+    let test = check_case_writes(
+        "shell",
+        &[
+            "COMMIT: \"{{ GIT_COMMIT }}\"",
+            "SHORT: \"{{ GIT_SHORT_COMMIT }}\"",
+            "BRANCH: \"{{ GIT_BRANCH }}\"",
+            "HERE: \"{{ ROOT_DIR }}\"",
+            "WORDS: {sh: \"echo one-two\"}",
+            "LABEL: \"build-{{ LABEL_SH }}-{{ VERSION }}\"",
+        ],
+    );
     let yml = test.read("hoist.yml");
     assert!(!yml.contains("git "), "git commands left:\n{yml}");
-    for wanted in [
-        "COMMIT: \"{{ GIT_COMMIT }}\"",
-        "SHORT: \"{{ GIT_SHORT_COMMIT }}\"",
-        "BRANCH: \"{{ GIT_BRANCH }}\"",
-        "HERE: \"{{ ROOT_DIR }}\"",
-        "WORDS: {sh: \"echo one-two\"}",
-        "LABEL: \"build-{{ LABEL_SH }}-{{ VERSION }}\"",
-    ] {
-        assert!(yml.contains(wanted), "{wanted} missing:\n{yml}");
-    }
     assert!(!yml.contains("VERSION:"), "VERSION is the built-in:\n{yml}");
 }
 
 #[test]
 fn recipe_prefixes_continuations_and_dollars() {
-    let test = check_case("recipes");
-    let yml = test.read("hoist.yml");
-    for wanted in [
-        "- {cmd: \"echo quiet\", silent: true}",
-        "- {cmd: \"false\", ignore_error: true}",
-        "- {cmd: \"echo \\\"both\\\" && false\", silent: true, ignore_error: true}",
-        "- \"printf '%s %s\\\\n' joined lines\"",
-    ] {
-        assert!(yml.contains(wanted), "{wanted} missing:\n{yml}");
-    }
+    drop(check_case_writes(
+        "recipes",
+        &[
+            "- {cmd: \"echo quiet\", silent: true}",
+            "- {cmd: \"false\", ignore_error: true}",
+            "- {cmd: \"echo \\\"both\\\" && false\", silent: true, ignore_error: true}",
+            "- \"printf '%s %s\\\\n' joined lines\"",
+        ],
+    ));
 }
 
 #[test]
@@ -313,64 +322,53 @@ fn prerequisites_become_deps_and_the_first_target_is_the_default() {
 
 #[test]
 fn defines_are_expanded_where_they_are_called() {
-    let test = check_case("defines");
-    let yml = test.read("hoist.yml");
-    assert!(
-        yml.contains("      - {cmd: \"printf '==> %s\\\\n' \\\"building {{ NAME }}\\\"\", silent: true}\n      - \"echo \\\"[{{ NAME }}] starting\\\"\"\n      - \"echo \\\"[{{ NAME }}] done\\\"\"\n"),
-        "{yml}"
-    );
+    drop(check_case_writes(
+        "defines",
+        &[
+            "      - {cmd: \"printf '==> %s\\\\n' \\\"building {{ NAME }}\\\"\", silent: true}\n      - \"echo \\\"[{{ NAME }}] starting\\\"\"\n      - \"echo \\\"[{{ NAME }}] done\\\"\"\n",
+        ],
+    ));
 }
 
 #[test]
 fn export_and_target_specific_variables_become_env() {
-    let test = check_case("export");
-    let yml = test.read("hoist.yml");
-    assert!(
-        yml.contains("env:\n  REGION: \"{{ REGION }}\"\n  PLAIN_TOO: \"{{ PLAIN_TOO }}\"\n"),
-        "{yml}"
-    );
-    assert!(
-        yml.contains("    env:\n      GOOS: \"{{ GOOS }}\"\n      GOARCH: \"{{ GOARCH }}\"\n"),
-        "{yml}"
-    );
+    drop(check_case_writes(
+        "export",
+        &[
+            "env:\n  REGION: \"{{ REGION }}\"\n  PLAIN_TOO: \"{{ PLAIN_TOO }}\"\n",
+            "    env:\n      GOOS: \"{{ GOOS }}\"\n      GOARCH: \"{{ GOARCH }}\"\n",
+        ],
+    ));
 }
 
 #[test]
 fn automatic_variables_of_explicit_rules() {
-    let test = check_case("automatic");
-    let yml = test.read("hoist.yml");
-    assert!(
-        yml.contains("echo \\\"target=bin/app first=main.c all=main.c util.c dups=main.c util.c main.c dir=bin file=app\\\""),
-        "{yml}"
-    );
+    drop(check_case_writes(
+        "automatic",
+        &[
+            "echo \\\"target=bin/app first=main.c all=main.c util.c dups=main.c util.c main.c dir=bin file=app\\\"",
+        ],
+    ));
 }
 
 #[test]
 fn docker_lines_become_image_steps() {
-    let test = check_case("docker");
-    let yml = test.read("hoist.yml");
-    assert!(
-        yml.contains("      - build:\n          context: \"build\"\n          dockerfile: \"build/Dockerfile\"\n          target: \"runner\"\n          args: {version: \"{{ VERSION }}\", mode: \"release\"}\n          image: \"{{ IMAGE }}\"\n          tags: [\"{{ VERSION }}\", \"latest\"]\n"),
-        "{yml}"
-    );
-    assert!(
-        yml.contains("      - push:\n          image: \"{{ IMAGE }}\"\n          tags: [\"{{ VERSION }}\", \"latest\"]\n"),
-        "{yml}"
-    );
-    assert!(
-        yml.contains("      - \"docker run --rm {{ IMAGE }}:latest\"\n"),
-        "{yml}"
-    );
+    drop(check_case_writes(
+        "docker",
+        &[
+            "      - build:\n          context: \"build\"\n          dockerfile: \"build/Dockerfile\"\n          target: \"runner\"\n          args: {version: \"{{ VERSION }}\", mode: \"release\"}\n          image: \"{{ IMAGE }}\"\n          tags: [\"{{ VERSION }}\", \"latest\"]\n",
+            "      - push:\n          image: \"{{ IMAGE }}\"\n          tags: [\"{{ VERSION }}\", \"latest\"]\n",
+            "      - \"docker run --rm {{ IMAGE }}:latest\"\n",
+        ],
+    ));
 }
 
 #[test]
 fn recursive_make_becomes_task_calls() {
-    let test = check_case("recursive");
-    let yml = test.read("hoist.yml");
-    assert!(
-        yml.contains("    cmds:\n      - task: \"one\"\n      - task: \"two\"\n"),
-        "{yml}"
-    );
+    drop(check_case_writes(
+        "recursive",
+        &["    cmds:\n      - task: \"one\"\n      - task: \"two\"\n"],
+    ));
 }
 
 #[test]
@@ -571,15 +569,7 @@ fn without_a_file_a_taskfile_wins_and_a_makefile_is_the_fallback() {
 fn tutorial_with_service(project: &str) -> Test {
     let test = case("tutorial");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/hbaas");
-    for name in [
-        "Dockerfile",
-        "go.mod",
-        "main.go",
-        "main_test.go",
-        ".dockerignore",
-    ] {
-        std::fs::copy(example.join(name), test.path().join(name)).unwrap();
-    }
+    crate::images::copy_service(&example, test.path());
     let makefile = test.read("Makefile");
     let renamed = makefile.replace(
         "PROJECTNAME := hbaas-server",

@@ -17,6 +17,25 @@ pub(crate) struct Migration {
     pub kept: Vec<String>,
 }
 
+impl Migration {
+    /// `text` (whose first line says where it comes from) with the list of
+    /// what was not translated under that line, so nobody mistakes the file
+    /// for a complete translation.
+    pub(crate) fn new(mut text: String, kept: Vec<String>) -> Migration {
+        if !kept.is_empty() {
+            let mut note = String::from(
+                "# Not translated (kept as written or left out; see `hoist --migrate`'s summary):\n",
+            );
+            for item in &kept {
+                let _ = writeln!(note, "#   - {}", item.replace('\n', " "));
+            }
+            let at = text.find('\n').map_or(0, |i| i + 1);
+            text.insert_str(at, &note);
+        }
+        Migration { text, kept }
+    }
+}
+
 /// go-task variables whose `sh:` command computes what a hoist built-in is.
 fn builtin_for(command: &str) -> Option<&'static str> {
     let c = command.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -183,22 +202,7 @@ pub(crate) fn migrate(file: &Taskfile) -> Migration {
         }
         m.task(&mut out, task);
     }
-    if !m.kept.is_empty() {
-        // Say at the top what was left as written, so nobody mistakes the
-        // file for a complete translation.
-        let mut note = String::from(
-            "# Not translated (kept as written or left out; see `hoist --migrate`'s summary):\n",
-        );
-        for item in &m.kept {
-            let _ = writeln!(note, "#   - {}", item.replace('\n', " "));
-        }
-        let at = out.find('\n').map_or(0, |i| i + 1);
-        out.insert_str(at, &note);
-    }
-    Migration {
-        text: out,
-        kept: m.kept,
-    }
+    Migration::new(out, m.kept)
 }
 
 impl Migrator<'_> {

@@ -435,18 +435,7 @@ impl Translator {
         if let Some(help) = &help {
             let _ = writeln!(out, "  # `{help}` (it printed the `##` comments) is left out: `hoist --list` lists the tasks with their descriptions.");
         }
-        if !self.kept.is_empty() {
-            let mut note = String::from("# Not translated (kept as written or left out; see `hoist --migrate`'s summary):\n");
-            for item in &self.kept {
-                let _ = writeln!(note, "#   - {}", item.replace('\n', " "));
-            }
-            let at = out.find('\n').map_or(0, |i| i + 1);
-            out.insert_str(at, &note);
-        }
-        Migration {
-            text: out,
-            kept: self.kept,
-        }
+        Migration::new(out, self.kept)
     }
 
     /// Whether a variable's value holds a command's output.
