@@ -271,6 +271,18 @@ fn assignments_keep_make_precedence() {
         !test.path().join("PWNED").exists(),
         "the value reached a shell"
     );
+    // Inside double quotes (`echo "... mode=$(MODE) ..."`) as well.
+    let inv = invocation(&["show", "env:MODE=$(touch${IFS}PWNED)`touch${IFS}PWNED2`"]);
+    let (code, out, err) = output(&test, hoist(), &inv);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(" mode=$(touch${IFS}PWNED)`touch${IFS}PWNED2` flags="),
+        "{out}"
+    );
+    assert!(
+        !test.path().join("PWNED").exists() && !test.path().join("PWNED2").exists(),
+        "the value reached a shell"
+    );
 }
 
 #[test]
