@@ -348,7 +348,7 @@ fn export_and_target_specific_variables_become_env() {
         "export",
         &[
             "env:\n  REGION: \"{{ REGION }}\"\n  PLAIN_TOO: \"{{ PLAIN_TOO }}\"\n",
-            "    env:\n      GOOS: \"{{ GOOS }}\"\n      GOARCH: \"{{ GOARCH }}\"\n",
+            "    vars:\n      GOOS: \"linux\"\n      LDFLAGS: \"{{ LDFLAGS }} -s\"\n      STAMP: {sh: \"echo stamped\"}\n      GOARCH: \"arm64\"\n    env:\n      GOOS: \"{{ GOOS }}\"\n      LDFLAGS: \"{{ LDFLAGS }}\"\n      STAMP: \"{{ STAMP }}\"\n      GOARCH: \"{{ GOARCH }}\"\n",
         ],
     ));
 }

@@ -23,6 +23,9 @@ struct Target {
     line: usize,
 }
 
+/// A task's own variables and its commands.
+type TaskParts = (Vec<(String, Vec<Piece>)>, Vec<Cmd>);
+
 /// A recipe line as hoist runs it.
 struct Cmd {
     text: String,
@@ -215,19 +218,36 @@ impl Translator {
         }
         let before_pieces = before.clone().unwrap_or_default();
         let pieces = self.value(&a.name, &a.value, &before_pieces, a.line);
-        let pieces = match a.op {
+        let is_builtin =
+            pieces == [Piece::Expr(id.clone())] && crate::vars::BUILTINS.contains(&id.as_str());
+        if is_builtin && matches!(a.op, Op::Recursive | Op::Simple | Op::Conditional) {
+            // `VERSION ?= $(shell git describe ...)`: the built-in, which
+            // the command line and the environment override.
+            self.vars.shift_remove(&id);
+            return;
+        }
+        let pieces = self.combine(&id, a.op, pieces, before);
+        let pieces = self.settle_shells(&id, pieces, true);
+        self.vars.insert(id.clone(), pieces);
+        if a.export {
+            self.exported.push(id);
+        }
+    }
+
+    /// A new value under make's operator: `before` is what the variable held
+    /// (`None`: nothing in the file, so the environment's, if any).
+    fn combine(
+        &mut self,
+        id: &str,
+        op: Op,
+        pieces: Vec<Piece>,
+        before: Option<Vec<Piece>>,
+    ) -> Vec<Piece> {
+        match op {
             Op::Recursive | Op::Simple => pieces,
             Op::Shell => vec![Piece::Shell(pieces)],
             Op::Conditional => {
-                if pieces == [Piece::Expr(id.clone())]
-                    && crate::vars::BUILTINS.contains(&id.as_str())
-                {
-                    // `VERSION ?= $(shell git describe ...)`: the built-in,
-                    // which the command line and the environment override.
-                    self.vars.shift_remove(&id);
-                    return;
-                }
-                let pieces = self.settle_shells(&id, pieces, false);
+                let pieces = self.settle_shells(id, pieces, false);
                 vec![Piece::Expr(format!(
                     "env.{id} | default({})",
                     expand::expression(&pieces)
@@ -236,7 +256,7 @@ impl Translator {
             Op::Append => {
                 let mut all = match before {
                     Some(b) => {
-                        let mut b = self.settle_shells(&id, b, false);
+                        let mut b = self.settle_shells(id, b, false);
                         b.push(Piece::Lit(" ".into()));
                         b
                     }
@@ -247,15 +267,6 @@ impl Translator {
                 all.extend(pieces);
                 all
             }
-        };
-        if pieces == [Piece::Expr(id.clone())] && crate::vars::BUILTINS.contains(&id.as_str()) {
-            self.vars.shift_remove(&id);
-            return;
-        }
-        let pieces = self.settle_shells(&id, pieces, true);
-        self.vars.insert(id.clone(), pieces);
-        if a.export {
-            self.exported.push(id);
         }
     }
 
@@ -403,18 +414,19 @@ impl Translator {
         self.dropped = self.dropped_help();
         let help = self.dropped.clone();
         let default = self.default_task(help.as_deref());
-        let mut cmds: IndexMap<String, Vec<Cmd>> = IndexMap::new();
+        let mut cmds: IndexMap<String, TaskParts> = IndexMap::new();
         let names: Vec<String> = self.targets.keys().cloned().collect();
         for name in &names {
             if Some(name.as_str()) != help.as_deref() {
                 let list = self.recipe(name);
-                cmds.insert(name.clone(), list);
+                let vars = self.task_vars(name);
+                cmds.insert(name.clone(), (vars, list));
             }
         }
-        self.note_shell_outputs(&cmds);
+        self.note_shell_outputs(cmds.values().flat_map(|(_, list)| list));
         let built = docker::built_tags(
             cmds.values()
-                .flatten()
+                .flat_map(|(_, list)| list)
                 .map(|c| strip_failure_wrapper(&c.text)),
         );
         let mut out = format!("# Migrated from {} by `hoist --migrate`.\n", self.file);
@@ -423,14 +435,9 @@ impl Translator {
         }
         self.write_vars(&mut out);
         out.push_str("tasks:\n");
-        for (name, list) in &cmds {
-            self.write_task(
-                &mut out,
-                name,
-                list,
-                &built,
-                default.as_deref() == Some(name.as_str()),
-            );
+        for (name, (vars, list)) in &cmds {
+            let default = default.as_deref() == Some(name.as_str());
+            self.write_task(&mut out, name, (vars, list), &built, default);
         }
         if let Some(help) = &help {
             let _ = writeln!(out, "  # `{help}` (it printed the `##` comments) is left out: `hoist --list` lists the tasks with their descriptions.");
@@ -452,7 +459,7 @@ impl Translator {
     /// make splits a command's output into words; hoist quotes it as one
     /// word when it holds spaces or shell characters (it may come from
     /// anywhere): say so where a command reads one.
-    fn note_shell_outputs(&mut self, cmds: &IndexMap<String, Vec<Cmd>>) {
+    fn note_shell_outputs<'c>(&mut self, cmds: impl Iterator<Item = &'c Cmd> + Clone) {
         let names: Vec<String> = self
             .vars
             .keys()
@@ -461,7 +468,7 @@ impl Translator {
             .collect();
         for name in names {
             let needle = format!("{{{{ {name} }}}}");
-            if let Some(cmd) = cmds.values().flatten().find(|c| c.text.contains(&needle)) {
+            if let Some(cmd) = cmds.clone().find(|c| c.text.contains(&needle)) {
                 let line = cmd.line;
                 self.note(line, &format!("`{name}` holds a command's output: in a command hoist quotes it as one word when it has spaces or shell characters (make splits it); write `{{{{ {name} | safe }}}}` where words are wanted"));
             }
@@ -607,7 +614,7 @@ impl Translator {
         &mut self,
         out: &mut String,
         name: &str,
-        cmds: &[Cmd],
+        (vars, cmds): (&[(String, Vec<Piece>)], &[Cmd]),
         built: &[(String, String)],
         default: bool,
     ) {
@@ -626,10 +633,9 @@ impl Translator {
         {
             out.push_str("    silent: true\n");
         }
-        let vars = target.vars.clone();
         let prereqs = target.prereqs.clone();
         let line = target.line;
-        self.task_vars(out, name, &vars, !prereqs.is_empty());
+        Self::write_task_vars(out, vars);
         self.task_prereqs(out, name, &prereqs);
         let commands: Vec<docker::Command<'_>> = cmds
             .iter()
@@ -663,59 +669,44 @@ impl Translator {
 
     /// Target-specific variables: the task's `vars`, and its `env` (make
     /// hands them to the recipe's commands that read them).
-    fn task_vars(&mut self, out: &mut String, name: &str, vars: &[Assign], has_prereqs: bool) {
-        if vars.is_empty() {
-            return;
-        }
+    fn task_vars(&mut self, name: &str) -> Vec<(String, Vec<Piece>)> {
+        let target = &self.targets[name];
+        let (vars, has_prereqs) = (target.vars.clone(), !target.prereqs.is_empty());
         let mut lines = Vec::new();
-        for a in vars {
+        for a in &vars {
             let id = identifier(&a.name);
             let global = self.vars.contains_key(&id);
             if a.op == Op::Conditional && global {
                 continue;
             }
-            let before = if global {
-                vec![Piece::Expr(id.clone())]
-            } else {
-                Vec::new()
-            };
-            let mut pieces = self.value(&a.name, &a.value, &before, a.line);
-            pieces = match a.op {
-                Op::Conditional => vec![Piece::Expr(format!(
-                    "env.{id} | default({})",
-                    expand::expression(&pieces)
-                ))],
-                Op::Append => {
-                    let mut all = if global {
-                        vec![Piece::Expr(id.clone()), Piece::Lit(" ".into())]
-                    } else {
-                        Vec::new()
-                    };
-                    all.extend(pieces);
-                    all
-                }
-                Op::Shell => vec![Piece::Shell(pieces)],
-                Op::Simple | Op::Recursive => pieces,
-            };
-            if matches!(pieces.as_slice(), [Piece::Shell(_)])
-                || !pieces.iter().any(|p| matches!(p, Piece::Shell(_)))
-            {
-                lines.push((id, pieces));
-            } else {
-                self.note(a.line, &format!("target {name}: `{}` mixes `$(shell)` with text; kept as a command substitution", a.name));
-                lines.push((id, pieces));
-            }
+            let before = global.then(|| vec![Piece::Expr(id.clone())]);
+            let pieces = self.value(
+                &a.name,
+                &a.value,
+                before.as_deref().unwrap_or_default(),
+                a.line,
+            );
+            let pieces = self.combine(&id, a.op, pieces, before);
+            let pieces = self.settle_shells(&id, pieces, true);
+            lines.push((id, pieces));
         }
-        if has_prereqs {
+        if has_prereqs && !vars.is_empty() {
             let line = vars[0].line;
             self.note(line, &format!("target {name}: make also gives its target-specific variables to its prerequisites; hoist gives them to this task only"));
         }
+        lines
+    }
+
+    fn write_task_vars(out: &mut String, lines: &[(String, Vec<Piece>)]) {
+        if lines.is_empty() {
+            return;
+        }
         out.push_str("    vars:\n");
-        for (id, pieces) in &lines {
+        for (id, pieces) in lines {
             let _ = writeln!(out, "      {}: {}", key(id), value_yaml(pieces));
         }
         out.push_str("    env:\n");
-        for (id, _) in &lines {
+        for (id, _) in lines {
             let _ = writeln!(
                 out,
                 "      {}: {}",
