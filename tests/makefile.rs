@@ -481,7 +481,7 @@ fn what_cannot_be_translated_is_listed_with_its_line() {
             "Makefile:15: `$*` (an automatic variable outside a rule's recipe, or one hoist has no value for) is kept as written",
             "Makefile:21: `$(call not-a-define,x)` (`call` of something that is no `define`) is kept as written",
             "Makefile:24: `+` (run even under `make -n`): `hoist --dry` runs nothing",
-            "Makefile:20: `FILES` holds a command's output: in a command hoist quotes it as one word when it has spaces or shell characters (make splits it); write `{{ FILES | safe }}` where words are wanted",
+            "Makefile:20: `FILES` holds a command's output: where that output has spaces or shell characters, a command gets it quoted as one word (make splits it); write `{{ FILES | safe }}` where words are wanted",
         ]
     );
     assert!(

@@ -470,7 +470,7 @@ impl Translator {
             let needle = format!("{{{{ {name} }}}}");
             if let Some(cmd) = cmds.clone().find(|c| c.text.contains(&needle)) {
                 let line = cmd.line;
-                self.note(line, &format!("`{name}` holds a command's output: in a command hoist quotes it as one word when it has spaces or shell characters (make splits it); write `{{{{ {name} | safe }}}}` where words are wanted"));
+                self.note(line, &format!("`{name}` holds a command's output: where that output has spaces or shell characters, a command gets it quoted as one word (make splits it); write `{{{{ {name} | safe }}}}` where words are wanted"));
             }
         }
     }
