@@ -347,7 +347,7 @@ fn export_and_target_specific_variables_become_env() {
     drop(check_case_writes(
         "export",
         &[
-            "env:\n  REGION: \"{{ REGION }}\"\n  PLAIN_TOO: \"{{ PLAIN_TOO }}\"\n",
+            "env:\n  REGION: \"{{ REGION }}\"\n  VERSION: \"{{ VERSION }}\"\n  PLAIN_TOO: \"{{ PLAIN_TOO }}\"\n",
             "    vars:\n      GOOS: \"linux\"\n      LDFLAGS: \"{{ LDFLAGS }} -s\"\n      STAMP: {sh: \"echo stamped\"}\n      GOARCH: \"arm64\"\n    env:\n      GOOS: \"{{ GOOS }}\"\n      LDFLAGS: \"{{ LDFLAGS }}\"\n      STAMP: \"{{ STAMP }}\"\n      GOARCH: \"{{ GOARCH }}\"\n",
         ],
     ));

@@ -98,3 +98,95 @@ fn migrate(path: &Path) -> Result<crate::gotask::migrate::Migration> {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     Ok(translate::translate(&name, &items))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Pieces of make syntax, for inputs that reach deep into the parser.
+    fn makeish() -> impl Strategy<Value = String> {
+        let token = prop::sample::select(vec![
+            "\n",
+            "\t",
+            " ",
+            "\\\n",
+            ":",
+            "::",
+            "=",
+            ":=",
+            "?=",
+            "+=",
+            "!=",
+            "$(",
+            "${",
+            ")",
+            "}",
+            "$$",
+            "$@",
+            "$<",
+            "$^",
+            "$*",
+            "(",
+            ",",
+            ";",
+            "|",
+            "#",
+            "##",
+            "@",
+            "-",
+            "+",
+            "%",
+            "'",
+            "\"",
+            "{{",
+            "{%",
+            "a",
+            "VAR",
+            "shell ",
+            "call ",
+            "define x\n",
+            "endef\n",
+            "ifeq (a,b)\n",
+            "endif\n",
+            "export ",
+            ".PHONY",
+            "help",
+            "docker build ",
+            "docker push ",
+            "--tag ",
+            "x:y",
+            "|| (",
+            "&& false)",
+            "include ",
+            "\u{E000}0\u{E001}",
+            "bin/app",
+            ".SILENT",
+            "\\#",
+            "override ",
+            ".DEFAULT_GOAL",
+            "default",
+            "MAKE",
+            "VERSION",
+            "git describe --tags --always",
+        ]);
+        prop::collection::vec(token, 0..60).prop_map(|t| t.concat())
+    }
+
+    proptest! {
+        /// Any text either parses and translates or is a parse error; nothing panics.
+        #[test]
+        fn migration_never_panics(text in prop_oneof![makeish(), "\\PC{0,200}"]) {
+            if let Ok(items) = super::parse::parse(&text) {
+                let migration = super::translate::translate("Makefile", &items);
+                prop_assert!(migration.text.starts_with("# Migrated from Makefile"));
+                // What it writes is a hoist.yml hoist loads.
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("hoist.yml");
+                std::fs::write(&path, &migration.text).unwrap();
+                if let Err(e) = crate::taskfile::Taskfile::load(&path) {
+                    prop_assert!(false, "{}\n--- Makefile\n{text}\n--- hoist.yml\n{}", crate::error::Report(&e), migration.text);
+                }
+            }
+        }
+    }
+}

@@ -212,6 +212,9 @@ impl Translator {
             self.names.remove(&a.name);
             return;
         }
+        if a.export {
+            self.exported.push(id.clone());
+        }
         let before = self.vars.get(&id).cloned();
         if a.op == Op::Conditional && before.is_some() {
             return; // make keeps the value it has
@@ -228,10 +231,7 @@ impl Translator {
         }
         let pieces = self.combine(&id, a.op, pieces, before);
         let pieces = self.settle_shells(&id, pieces, true);
-        self.vars.insert(id.clone(), pieces);
-        if a.export {
-            self.exported.push(id);
-        }
+        self.vars.insert(id, pieces);
     }
 
     /// A new value under make's operator: `before` is what the variable held
@@ -434,7 +434,11 @@ impl Translator {
             out.push_str("silent: true\n");
         }
         self.write_vars(&mut out);
-        out.push_str("tasks:\n");
+        out.push_str(if cmds.is_empty() {
+            "tasks: {}\n"
+        } else {
+            "tasks:\n"
+        });
         for (name, (vars, list)) in &cmds {
             let default = default.as_deref() == Some(name.as_str());
             self.write_task(&mut out, name, (vars, list), &built, default);
@@ -490,7 +494,12 @@ impl Translator {
         } else {
             self.exported.iter().collect()
         };
-        env.dedup();
+        // Once each; a variable that became a built-in is exported as that.
+        let mut seen = HashSet::new();
+        env.retain(|n| {
+            (self.vars.contains_key(*n) || crate::vars::BUILTINS.contains(&n.as_str()))
+                && seen.insert(*n)
+        });
         if !env.is_empty() {
             out.push_str("env:\n");
             for name in env {
@@ -672,14 +681,18 @@ impl Translator {
     fn task_vars(&mut self, name: &str) -> Vec<(String, Vec<Piece>)> {
         let target = &self.targets[name];
         let (vars, has_prereqs) = (target.vars.clone(), !target.prereqs.is_empty());
-        let mut lines = Vec::new();
+        let mut lines: IndexMap<String, Vec<Piece>> = IndexMap::new();
         for a in &vars {
             let id = identifier(&a.name);
-            let global = self.vars.contains_key(&id);
-            if a.op == Op::Conditional && global {
+            // What the variable holds so far: an earlier `t: X = ..`, else the global.
+            let before = lines.get(&id).cloned().or_else(|| {
+                self.vars
+                    .contains_key(&id)
+                    .then(|| vec![Piece::Expr(id.clone())])
+            });
+            if a.op == Op::Conditional && before.is_some() {
                 continue;
             }
-            let before = global.then(|| vec![Piece::Expr(id.clone())]);
             let pieces = self.value(
                 &a.name,
                 &a.value,
@@ -688,13 +701,13 @@ impl Translator {
             );
             let pieces = self.combine(&id, a.op, pieces, before);
             let pieces = self.settle_shells(&id, pieces, true);
-            lines.push((id, pieces));
+            lines.insert(id, pieces);
         }
         if has_prereqs && !vars.is_empty() {
             let line = vars[0].line;
             self.note(line, &format!("target {name}: make also gives its target-specific variables to its prerequisites; hoist gives them to this task only"));
         }
-        lines
+        lines.into_iter().collect()
     }
 
     fn write_task_vars(out: &mut String, lines: &[(String, Vec<Piece>)]) {
