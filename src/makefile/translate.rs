@@ -37,7 +37,7 @@ struct Cmd {
     line: usize,
 }
 
-pub(crate) struct Translator {
+struct Translator {
     file: String,
     kept: Vec<String>,
     /// Global vars: hoist name -> pieces (a sole `Shell` is an `sh:` var).
@@ -56,8 +56,8 @@ pub(crate) struct Translator {
     dropped: Option<String>,
 }
 
-/// Special targets that change nothing hoist does.
-const HARMLESS_SPECIALS: &[&str] = &[".SUFFIXES", ".DELETE_ON_ERROR"];
+/// Special targets that change nothing here (no suffix rule is translated).
+const HARMLESS_SPECIALS: &[&str] = &[".SUFFIXES"];
 
 pub(crate) fn translate(file: &str, items: &[Item]) -> Migration {
     let mut t = Translator {
