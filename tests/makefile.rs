@@ -201,9 +201,14 @@ fn check_case(name: &str) -> Test {
                 hoist.args(["--dry", "-C", "1"]);
                 let (code, _, hoist_err) = output(&test, hoist, &inv);
                 assert_eq!(code, 0, "{name}: hoist --dry {line}: {hoist_err}");
+                let expected = make_events(&make_out);
+                assert!(
+                    !expected.is_empty(),
+                    "{name}: make -n {line} printed nothing"
+                );
                 assert_eq!(
                     hoist_events(&hoist_err),
-                    make_events(&make_out),
+                    expected,
                     "{name}: `{line}`: hoist --dry (left) and make -n (right) differ\n--- hoist\n{hoist_err}\n--- make\n{make_out}"
                 );
             }
