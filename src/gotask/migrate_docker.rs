@@ -1,4 +1,5 @@
-//! The docker CLI lines of a task that `--migrate` turns into image steps:
+//! The docker CLI lines of a task that `--migrate` turns into image steps (a
+//! Taskfile's, and a Makefile's through [`recognise_commands`]):
 //! `docker build ... --tag R:T ...`, `docker tag R:A R:B` after it (a further
 //! tag of the built image), `docker tag R:T U:T` + `docker push U:T` (a push
 //! of R's tags to U), each optionally behind the `[ -z "X" ] ||` idiom whose
