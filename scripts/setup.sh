@@ -3,8 +3,8 @@
 # machine or an existing one. Idempotent: what is there already is kept.
 #
 #   - packages: docker.io, docker-registry, podman, golang-go, busybox-static,
-#     hyperfine, apache2-utils (htpasswd), openssl, curl, git, time; go-task and
-#     just from PyPI
+#     hyperfine, apache2-utils (htpasswd), openssl, curl, git, make, time; go-task
+#     and just from PyPI
 #   - a Docker engine without a bridge (no container ever gets a private address)
 #   - Podman's Docker-compatible API on $HOIST_STATE_DIR/podman.sock, without
 #     a network for its containers either
@@ -34,6 +34,8 @@ install_packages() {
     command -v curl >/dev/null || need+=(curl)
     command -v git >/dev/null || need+=(git)
     [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+    # tests/makefile.rs compares migrated Makefiles with GNU make itself.
+    command -v make >/dev/null || need+=(make)
     # The bench reads peak memory from GNU time's -v (minimal images lack it).
     [ -x /usr/bin/time ] || need+=(time)
     if ((${#need[@]})); then

@@ -13,7 +13,7 @@ export PROPTEST_CASES=${PROPTEST_CASES:-64}
 cargo test --all-targets 2>&1
 # The tests that need the engine and registries are ignored in a plain `cargo test`
 # (so they never pass without them); here the services are up: run them.
-cargo test --test integration -- --ignored images:: hardening_io:: buildkit:: init:: 2>&1
+cargo test --test integration -- --ignored images:: hardening_io:: buildkit:: init:: makefile:: 2>&1
 # Podman's after Docker's, not beside them: its builds would load the machine
 # while the Docker tests time their interruptions (2 cores).
 cargo test --test integration -- --ignored podman:: 2>&1

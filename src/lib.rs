@@ -16,6 +16,7 @@ mod gotask;
 mod gotmpl;
 mod graph;
 mod init;
+mod makefile;
 mod reference;
 mod runner;
 mod source;

@@ -927,12 +927,8 @@ fn interrupting_a_push_after_a_tag_landed_says_which_did() {
 /// A git repository (a `v1.0.0` tag on `main`) holding the Go service of
 /// examples/hbaas and the Taskfile of examples/tutorial with `project` as its
 /// `PROJECT_NAME`.
-fn tutorial_copy(project: &str) -> Test {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let example = examples.join("hbaas");
-    let tutorial = std::fs::read_to_string(examples.join("tutorial/Taskfile.yml")).unwrap();
-    let test = Test::new();
-    let dir = test.path();
+/// The example service's sources and Dockerfile (no task file).
+pub(crate) fn copy_service(example: &Path, to: &Path) {
     for name in [
         "Dockerfile",
         "go.mod",
@@ -940,8 +936,17 @@ fn tutorial_copy(project: &str) -> Test {
         "main_test.go",
         ".dockerignore",
     ] {
-        std::fs::copy(example.join(name), dir.join(name)).unwrap();
+        std::fs::copy(example.join(name), to.join(name)).unwrap();
     }
+}
+
+fn tutorial_copy(project: &str) -> Test {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let example = examples.join("hbaas");
+    let tutorial = std::fs::read_to_string(examples.join("tutorial/Taskfile.yml")).unwrap();
+    let test = Test::new();
+    let dir = test.path();
+    copy_service(&example, dir);
     let taskfile = tutorial.replace(
         "PROJECT_NAME: hbaas-server",
         &format!("PROJECT_NAME: {project}"),

@@ -13,6 +13,7 @@ mod hardening_io;
 mod images;
 mod init;
 mod listing;
+mod makefile;
 mod podman;
 mod quoting;
 mod running;

@@ -97,10 +97,10 @@ pub(super) struct Arguments {
     #[arg(long)]
     pub init: bool,
 
-    /// Translate a go-task Taskfile (the one found here, or TASKFILE) into the
-    /// equivalent hoist.yml, printed on stdout; what stays untranslated is
-    /// listed on stderr.
-    #[arg(long, value_name = "TASKFILE", num_args = 0..=1, default_missing_value = ".")]
+    /// Translate a go-task Taskfile or a Makefile (the one found here, or
+    /// FILE) into the equivalent hoist.yml, printed on stdout; what stays
+    /// untranslated is listed on stderr.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = ".")]
     pub migrate: Option<PathBuf>,
 
     /// With --migrate: write to FILE instead of stdout (an existing FILE only

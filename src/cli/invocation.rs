@@ -12,7 +12,7 @@ use std::path::PathBuf;
 pub(super) enum Mode {
     Completion(clap_complete::Shell),
     Init,
-    /// `--migrate [TASKFILE] [--to FILE] [--force]`.
+    /// `--migrate [FILE] [--to FILE] [--force]` (a Taskfile or a Makefile).
     Migrate {
         source: Option<PathBuf>,
         to: Option<PathBuf>,

@@ -74,8 +74,7 @@ fn execute(inv: Invocation, printer: Arc<Printer>) -> Result<()> {
         overwrite,
     } = &inv.mode
     {
-        return crate::gotask::migrate_command(source.as_deref(), to.as_deref(), *overwrite)
-            .map_err(|f| Error::Usage(f.message));
+        return crate::makefile::migrate_command(source.as_deref(), to.as_deref(), *overwrite);
     }
     let path = match &inv.taskfile {
         Some(path) => path.clone(),

@@ -17,6 +17,25 @@ pub(crate) struct Migration {
     pub kept: Vec<String>,
 }
 
+impl Migration {
+    /// `text` (whose first line says where it comes from) with the list of
+    /// what was not translated under that line, so nobody mistakes the file
+    /// for a complete translation.
+    pub(crate) fn new(mut text: String, kept: Vec<String>) -> Migration {
+        if !kept.is_empty() {
+            let mut note = String::from(
+                "# Not translated (kept as written or left out; see `hoist --migrate`'s summary):\n",
+            );
+            for item in &kept {
+                let _ = writeln!(note, "#   - {}", item.replace('\n', " "));
+            }
+            let at = text.find('\n').map_or(0, |i| i + 1);
+            text.insert_str(at, &note);
+        }
+        Migration { text, kept }
+    }
+}
+
 /// go-task variables whose `sh:` command computes what a hoist built-in is.
 fn builtin_for(command: &str) -> Option<&'static str> {
     let c = command.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -77,11 +96,11 @@ const GO_TASK_ONLY: &[&str] = &[
 ];
 
 /// A YAML double-quoted scalar (JSON's string syntax is YAML's).
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 
-fn key(name: &str) -> String {
+pub(crate) fn key(name: &str) -> String {
     if !name.is_empty()
         && name
             .chars()
@@ -183,22 +202,7 @@ pub(crate) fn migrate(file: &Taskfile) -> Migration {
         }
         m.task(&mut out, task);
     }
-    if !m.kept.is_empty() {
-        // Say at the top what was left as written, so nobody mistakes the
-        // file for a complete translation.
-        let mut note = String::from(
-            "# Not translated (kept as written or left out; see `hoist --migrate`'s summary):\n",
-        );
-        for item in &m.kept {
-            let _ = writeln!(note, "#   - {}", item.replace('\n', " "));
-        }
-        let at = out.find('\n').map_or(0, |i| i + 1);
-        out.insert_str(at, &note);
-    }
-    Migration {
-        text: out,
-        kept: m.kept,
-    }
+    Migration::new(out, m.kept)
 }
 
 impl Migrator<'_> {
@@ -598,54 +602,7 @@ impl Migrator<'_> {
 
     fn image_step(&mut self, task: &Task, step: &super::migrate_docker::ImageStep) -> String {
         let place = format!("task {} image step", task.name);
-        let mut t = |s: &str| quoted(&self.template(s, &place));
-        let mut out = String::new();
-        match step {
-            super::migrate_docker::ImageStep::Build(b) => {
-                out.push_str("      - build:\n");
-                let _ = writeln!(out, "          context: {}", t(&b.context));
-                if let Some(f) = &b.dockerfile {
-                    let _ = writeln!(out, "          dockerfile: {}", t(f));
-                }
-                if let Some(target) = &b.target {
-                    let _ = writeln!(out, "          target: {}", t(target));
-                }
-                for (field, pairs) in [("args", &b.args), ("labels", &b.labels)] {
-                    if !pairs.is_empty() {
-                        let items: Vec<String> = pairs
-                            .iter()
-                            .map(|(k, v)| format!("{}: {}", key(k), t(v)))
-                            .collect();
-                        let _ = writeln!(out, "          {field}: {{{}}}", items.join(", "));
-                    }
-                }
-                if b.no_cache {
-                    out.push_str("          no_cache: true\n");
-                }
-                if b.pull {
-                    out.push_str("          pull: true\n");
-                }
-                if let Some(n) = &b.network {
-                    let _ = writeln!(out, "          network: {}", t(n));
-                }
-                if let Some(p) = &b.platform {
-                    let _ = writeln!(out, "          platform: {}", t(p));
-                }
-                let _ = writeln!(out, "          image: {}", t(&b.image));
-                let tags: Vec<String> = b.tags.iter().map(|x| t(x)).collect();
-                let _ = writeln!(out, "          tags: [{}]", tags.join(", "));
-            }
-            super::migrate_docker::ImageStep::Push(p) => {
-                out.push_str("      - push:\n");
-                let _ = writeln!(out, "          image: {}", t(&p.image));
-                if let Some(to) = &p.to {
-                    let _ = writeln!(out, "          to: {}", t(to));
-                }
-                let tags: Vec<String> = p.tags.iter().map(|x| t(x)).collect();
-                let _ = writeln!(out, "          tags: [{}]", tags.join(", "));
-            }
-        }
-        out
+        super::migrate_docker::step_yaml(step, &mut |s| quoted(&self.template(s, &place)))
     }
 
     fn cmd(&mut self, task: &Task, cmd: &Cmd) -> String {

@@ -1,11 +1,14 @@
-//! The docker CLI lines of a task that `--migrate` turns into image steps:
+//! The docker CLI lines of a task that `--migrate` turns into image steps (a
+//! Taskfile's, and a Makefile's through [`recognise_commands`]):
 //! `docker build ... --tag R:T ...`, `docker tag R:A R:B` after it (a further
 //! tag of the built image), `docker tag R:T U:T` + `docker push U:T` (a push
 //! of R's tags to U), each optionally behind the `[ -z "X" ] ||` idiom whose
 //! `X` is the tag itself (hoist skips an empty tag). A task whose docker lines
 //! do not all fit is left as it is.
 
+use super::migrate::key;
 use super::model::{Action, Task, Taskfile};
+use std::fmt::Write as _;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Build {
@@ -290,24 +293,27 @@ fn parse_line(index: usize, text: &str) -> Option<Result<Vec<Line>, String>> {
     Some(Ok(lines))
 }
 
-/// Tags every `docker build` in the file gives each image (with the
-/// further tags added to it), for pushes in other tasks.
-fn built_tags(file: &Taskfile) -> Vec<(String, String)> {
+/// One command as the recogniser sees it: its text, and whether it is a
+/// plain command (a deferred, looped, conditional or `ignore_error` one never
+/// becomes an image step).
+pub(crate) struct Command<'a> {
+    pub text: &'a str,
+    pub plain: bool,
+}
+
+/// Tags every `docker build` among `texts` (all of a file's commands) gives
+/// each image (with the further tags added to it), for pushes in other tasks.
+pub(crate) fn built_tags<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for task in file.tasks.values() {
-        for (i, cmd) in task.cmds.iter().enumerate() {
-            let Action::Shell(text) = &cmd.action else {
-                continue;
-            };
-            if let Some(Ok(lines)) = parse_line(i, text) {
-                for line in lines {
-                    match line.command {
-                        Docker::Build(b) => {
-                            out.extend(b.tags.iter().map(|t| (b.image.clone(), t.clone())));
-                        }
-                        Docker::Tag { from, to } if from.0 == to.0 => out.push(to),
-                        _ => {}
+    for (i, text) in texts.into_iter().enumerate() {
+        if let Some(Ok(lines)) = parse_line(i, text) {
+            for line in lines {
+                match line.command {
+                    Docker::Build(b) => {
+                        out.extend(b.tags.iter().map(|t| (b.image.clone(), t.clone())));
                     }
+                    Docker::Tag { from, to } if from.0 == to.0 => out.push(to),
+                    _ => {}
                 }
             }
         }
@@ -315,25 +321,57 @@ fn built_tags(file: &Taskfile) -> Vec<(String, String)> {
     out
 }
 
+/// The image steps a go-task task's docker lines make.
 pub(crate) fn recognise(task: &Task, file: &Taskfile) -> Recognised {
+    let shell_texts = |task: &'_ Task| -> Vec<(String, bool)> {
+        task.cmds
+            .iter()
+            .map(|cmd| match &cmd.action {
+                Action::Shell(text) => (
+                    text.clone(),
+                    !(cmd.defer
+                        || cmd.looping.is_some()
+                        || cmd.condition.is_some()
+                        || cmd.ignore_error),
+                ),
+                Action::Call { .. } => (String::new(), true),
+            })
+            .collect()
+    };
+    let all: Vec<(String, bool)> = file.tasks.values().flat_map(|t| shell_texts(t)).collect();
+    let built = built_tags(all.iter().map(|(t, _)| t.as_str()));
+    let own = shell_texts(task);
+    let commands: Vec<Command<'_>> = own
+        .iter()
+        .map(|(text, plain)| Command {
+            text,
+            plain: *plain,
+        })
+        .collect();
+    recognise_commands(&commands, &built)
+}
+
+/// The image steps among one task's commands; `built` is [`built_tags`] of
+/// the whole file. Indexes in the result are those of `commands`.
+pub(crate) fn recognise_commands(
+    commands: &[Command<'_>],
+    built: &[(String, String)],
+) -> Recognised {
     let mut lines = Vec::new();
     let none = |why: String| Recognised {
         steps: Vec::new(),
         absorbed: Vec::new(),
         refused: Some(why),
     };
-    for (i, cmd) in task.cmds.iter().enumerate() {
-        let Action::Shell(text) = &cmd.action else {
-            continue;
-        };
-        match parse_line(i, text) {
+    for (i, cmd) in commands.iter().enumerate() {
+        match parse_line(i, cmd.text) {
             None => {}
             Some(Err(why)) => return none(why),
             Some(Ok(found)) => {
-                if cmd.defer || cmd.looping.is_some() || cmd.condition.is_some() || cmd.ignore_error
-                {
+                if !cmd.plain {
                     return none(format!(
-                        "`{text}`: a deferred, looped, conditional or ignore_error command"
+                        "`{}`: a deferred, looped, conditional or ignore_error command",
+                        cmd.text
                     ));
                 }
                 lines.extend(found);
@@ -347,7 +385,7 @@ pub(crate) fn recognise(task: &Task, file: &Taskfile) -> Recognised {
             refused: None,
         };
     }
-    match fold(lines, &built_tags(file)) {
+    match fold(lines, built) {
         Ok((steps, absorbed)) => Recognised {
             steps,
             absorbed,
@@ -478,6 +516,58 @@ fn fold(lines: Vec<Line>, built: &[(String, String)]) -> Result<Folded, String> 
         .collect();
     steps.sort_by_key(|(i, _)| *i);
     Ok((steps, absorbed))
+}
+
+/// An image step as the YAML list item of a `cmds:` list (indented for a
+/// task's `cmds`); `t` turns each value into a quoted YAML scalar.
+pub(crate) fn step_yaml(step: &ImageStep, t: &mut dyn FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    match step {
+        ImageStep::Build(b) => {
+            out.push_str("      - build:\n");
+            let _ = writeln!(out, "          context: {}", t(&b.context));
+            if let Some(f) = &b.dockerfile {
+                let _ = writeln!(out, "          dockerfile: {}", t(f));
+            }
+            if let Some(target) = &b.target {
+                let _ = writeln!(out, "          target: {}", t(target));
+            }
+            for (field, pairs) in [("args", &b.args), ("labels", &b.labels)] {
+                if !pairs.is_empty() {
+                    let items: Vec<String> = pairs
+                        .iter()
+                        .map(|(k, v)| format!("{}: {}", key(k), t(v)))
+                        .collect();
+                    let _ = writeln!(out, "          {field}: {{{}}}", items.join(", "));
+                }
+            }
+            if b.no_cache {
+                out.push_str("          no_cache: true\n");
+            }
+            if b.pull {
+                out.push_str("          pull: true\n");
+            }
+            if let Some(n) = &b.network {
+                let _ = writeln!(out, "          network: {}", t(n));
+            }
+            if let Some(p) = &b.platform {
+                let _ = writeln!(out, "          platform: {}", t(p));
+            }
+            let _ = writeln!(out, "          image: {}", t(&b.image));
+            let tags: Vec<String> = b.tags.iter().map(|x| t(x)).collect();
+            let _ = writeln!(out, "          tags: [{}]", tags.join(", "));
+        }
+        ImageStep::Push(p) => {
+            out.push_str("      - push:\n");
+            let _ = writeln!(out, "          image: {}", t(&p.image));
+            if let Some(to) = &p.to {
+                let _ = writeln!(out, "          to: {}", t(to));
+            }
+            let tags: Vec<String> = p.tags.iter().map(|x| t(x)).collect();
+            let _ = writeln!(out, "          tags: [{}]", tags.join(", "));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@
 
 mod args;
 mod listing;
-mod migrate;
-mod migrate_docker;
+pub(crate) mod migrate;
+pub(crate) mod migrate_docker;
 mod model;
 mod node;
 mod run;
@@ -185,6 +185,22 @@ pub(crate) fn migrate_command(
     })?;
     let file = model::load(&path)?;
     let migration = migrate::migrate(&file);
+    deliver(&migration, &path, to, overwrite)
+}
+
+/// The Taskfile go-task would use in `dir` itself.
+pub(crate) fn discover_in(dir: &Path) -> Option<PathBuf> {
+    model::file_in(dir)
+}
+
+/// Writes a migration to `to` (never over a file without `overwrite`) or
+/// stdout, and says on stderr what `source` had that was not translated.
+pub(crate) fn deliver(
+    migration: &migrate::Migration,
+    path: &Path,
+    to: Option<&Path>,
+    overwrite: bool,
+) -> Result<(), Failure> {
     if let Some(to) = to {
         if to.exists() && !overwrite {
             return Err(Failure::new(

@@ -35,7 +35,7 @@ fn harmless_argument(value: &Value) -> bool {
 /// on its own, so `{{ FILES | join(' ') }}` is still several words. (minijinja's
 /// own would quote the separator, a literal it cannot tell from a value.)
 pub(crate) fn join(
-    state: &State,
+    state: &mut State,
     value: &Value,
     separator: Option<String>,
 ) -> Result<Value, minijinja::Error> {
@@ -46,8 +46,8 @@ pub(crate) fn join(
     let text = items
         .iter()
         .map(|item| {
-            if shell && !trust::is_trusted(item) {
-                trust::shell_quote(&trust::text(item))
+            if shell && !trust::is_trusted(item) && !trust::is_shell_safe(&trust::text(item)) {
+                super::shell_context::defer(state, &trust::text(item))
             } else {
                 trust::text(item)
             }

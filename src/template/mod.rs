@@ -4,6 +4,7 @@
 mod bounded;
 pub(crate) mod filters;
 mod guard;
+mod shell_context;
 pub(crate) mod trust;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -95,7 +96,8 @@ impl Engine {
                 return out.write_str(&text).map_err(write_failed);
             }
             if matches!(state.auto_escape(), AutoEscape::Custom(_)) {
-                out.write_str(&trust::shell_quote(&text))
+                // Quoted once the whole command is known (see shell_context).
+                out.write_str(&shell_context::defer(state, &text))
                     .map_err(write_failed)
             } else {
                 state.get_or_insert_extension(Tainted);
@@ -136,10 +138,11 @@ impl Engine {
             .map_err(convert)?;
         let captured = template.render_captured(ctx).map_err(convert)?;
         let tainted = captured.state().get_extension::<Tainted>().is_some();
-        Ok(Rendered {
-            text: captured.into_output(),
-            tainted,
-        })
+        let text = match captured.state().get_extension::<shell_context::Pending>() {
+            Some(pending) => shell_context::resolve(captured.output(), pending),
+            None => captured.into_output(),
+        };
+        Ok(Rendered { text, tainted })
     }
 }
 

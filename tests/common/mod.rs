@@ -410,7 +410,12 @@ impl Drop for Made {
                     &id,
                 ],
             );
-            if title.first().is_some_and(|t| ours(t)) {
+            // Ours by its label, or new since the test began (build stages).
+            let new = self
+                .untagged_before
+                .as_ref()
+                .is_some_and(|before| !before.contains(&id));
+            if new || title.first().is_some_and(|t| ours(t)) {
                 doomed.push(id);
             }
         }
