@@ -319,7 +319,8 @@ def context_case(tmp):
     with open(os.path.join(dir, "Dockerfile"), "w") as f:
         f.write("FROM scratch\nLABEL context=bench\n")
     with open(os.path.join(dir, "hoist.yml"), "w") as f:
-        f.write("tasks:\n  image:\n    cmds:\n      - build: {image: hoist-bench-context, no_cache: true}\n")
+        f.write("tasks:\n  image:\n    cmds:\n      - build: {image: hoist-bench-context, no_cache: true, "
+                "builder: classic}\n")
     env = "DOCKER_BUILDKIT=0"
     record("context upload 1 GiB", {
         "hoist": f"{HOIST} -s image",

@@ -212,6 +212,9 @@ fn list(root: &Path, include: &[String], exclude: &[String]) -> std::io::Result<
         DockerIgnore::parse(&patterns.join("\n")).map_err(|e| std::io::Error::other(e.message()))
     };
     let excluded = parse(exclude)?;
+    if let Some(entries) = named_files(root, include, &excluded)? {
+        return Ok(entries);
+    }
     let included = parse(include)?;
     let mut paths = Vec::new();
     let mut pending_dirs: Vec<(String, PathBuf)> = Vec::new();
@@ -264,6 +267,49 @@ fn list(root: &Path, include: &[String], exclude: &[String]) -> std::io::Result<
         .into_iter()
         .map(|(rel, path)| entry(rel, path))
         .collect()
+}
+
+/// When every include pattern names one file (how BuildKit asks for the
+/// Dockerfile and the `.dockerignore`), those files and their directories,
+/// without walking the whole context; `None` when a pattern is a glob or
+/// names a directory.
+fn named_files(
+    root: &Path,
+    include: &[String],
+    excluded: &DockerIgnore,
+) -> std::io::Result<Option<Vec<Entry>>> {
+    let literal =
+        |p: &String| !p.is_empty() && !p.starts_with('!') && !p.contains(['*', '?', '[', '\\']);
+    if include.is_empty() || !include.iter().all(literal) {
+        return Ok(None);
+    }
+    let mut wanted = std::collections::BTreeSet::new();
+    for pattern in include {
+        let rel = super::ignore::clean_path(pattern);
+        let rel = rel.trim_start_matches('/');
+        if rel == "." || rel.starts_with("../") || excluded.excludes(rel) {
+            continue;
+        }
+        match std::fs::symlink_metadata(root.join(rel)) {
+            Ok(meta) if meta.is_dir() => return Ok(None),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        }
+        // Walk order is the order of the paths' elements.
+        let parts: Vec<String> = rel.split('/').map(str::to_owned).collect();
+        for depth in 1..=parts.len() {
+            wanted.insert(parts[..depth].to_vec());
+        }
+    }
+    wanted
+        .into_iter()
+        .map(|parts| {
+            let rel = parts.join("/");
+            entry(rel.clone(), root.join(rel))
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .map(Some)
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -375,6 +421,23 @@ mod tests {
             ]
         );
         assert_eq!(names(dir.path(), &["Dockerfile"], &[]), ["Dockerfile"]);
+        // Named files (no walk) come in walk order, as a glob's (a walk) do.
+        assert_eq!(
+            names(
+                dir.path(),
+                &["z", "node_modules/y/keep.js", "Dockerfile"],
+                &[]
+            ),
+            names(
+                dir.path(),
+                &["[z]", "node_modules/y/keep.j?", "Dockerfil[e]"],
+                &[]
+            )
+        );
+        assert_eq!(
+            names(dir.path(), &["z", "a/b.go", "Dockerfile"], &["a"]),
+            ["Dockerfile", "z"]
+        );
         assert_eq!(
             names(dir.path(), &["a/c/d.txt"], &[]),
             ["a", "a/c", "a/c/d.txt"]
