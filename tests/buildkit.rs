@@ -295,19 +295,8 @@ fn interrupting_a_buildkit_build_stops_its_step() {
     )
     .env("CI", "true")
     .args(&["b"]);
-    let started = format!("[b] started {marker}");
-    let out = crate::common::signal_once_printed(
-        &test,
-        |line| line == started,
-        nix::sys::signal::Signal::SIGINT,
-    );
-    let context = format!("--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
-    assert_eq!(out.status, Some(130), "{context}");
-    assert!(
-        out.took < std::time::Duration::from_secs(5),
-        "took {:?}: {context}",
-        out.took
-    );
+    let (out, context) =
+        crate::common::interrupt_when_started(&test, &marker, std::time::Duration::from_secs(5));
     assert!(
         out.stderr.contains(&format!(
             "warning: task `b`: building `{image}:latest` interrupted at `[2/2] RUN echo started {marker} && sleep 60`"

@@ -325,19 +325,8 @@ fn an_interrupted_build_on_podman_says_what_the_engine_does() {
         ))
         .env("DOCKER_HOST", &p.host)
         .args(&["b"]);
-    let started = format!("[b] started {marker}");
-    let out = crate::common::signal_once_printed(
-        &test,
-        |line| line == started,
-        nix::sys::signal::Signal::SIGINT,
-    );
-    let context = format!("--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
-    assert_eq!(out.status, Some(130), "{context}");
-    assert!(
-        out.took < std::time::Duration::from_secs(3),
-        "took {:?}: {context}",
-        out.took
-    );
+    let (out, context) =
+        crate::common::interrupt_when_started(&test, &marker, std::time::Duration::from_secs(3));
     assert!(
         out.stderr.contains(&format!(
             "warning: task `b`: building `{image}:latest` interrupted at `Step 2/"

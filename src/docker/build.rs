@@ -573,16 +573,7 @@ pub(super) fn strip_control(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<String>>);
-
-    impl EventSink for Recorder {
-        fn send(&self, event: Event<'_>) {
-            self.0.lock().unwrap().push(format!("{event:?}"));
-        }
-    }
+    use crate::docker::events::Recorder;
 
     #[test]
     fn build_output_is_reported_line_by_line_and_tracks_the_step_at_work() {

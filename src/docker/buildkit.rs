@@ -408,17 +408,8 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::events::Recorder;
     use bollard_buildkit_proto::moby::buildkit::v1::{Vertex as V, VertexLog};
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<String>>);
-
-    impl EventSink for Recorder {
-        fn send(&self, event: Event<'_>) {
-            self.0.lock().unwrap().push(format!("{event:?}"));
-        }
-    }
 
     fn vertex(digest: &str, name: &str, started: bool, cached: bool, error: &str) -> V {
         V {

@@ -55,3 +55,15 @@ pub(crate) enum Event<'a> {
 pub(crate) trait EventSink: Sync {
     fn send(&self, event: Event<'_>);
 }
+
+/// Records every event it is sent, for the module's tests.
+#[cfg(test)]
+#[derive(Default)]
+pub(super) struct Recorder(pub std::sync::Mutex<Vec<String>>);
+
+#[cfg(test)]
+impl EventSink for Recorder {
+    fn send(&self, event: Event<'_>) {
+        self.0.lock().unwrap().push(format!("{event:?}"));
+    }
+}

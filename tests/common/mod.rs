@@ -228,6 +228,26 @@ pub(crate) struct Signalled {
     pub took: Duration,
 }
 
+/// Ctrl-C once task `b` prints `started MARKER`: hoist must exit 130
+/// within `limit`. Returns what it printed, and that output as a context
+/// for the caller's assertions.
+pub(crate) fn interrupt_when_started(
+    test: &Test,
+    marker: &str,
+    limit: Duration,
+) -> (Signalled, String) {
+    let started = format!("[b] started {marker}");
+    let out = signal_once_printed(
+        test,
+        |line| line == started,
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let context = format!("--- stdout\n{}\n--- stderr\n{}", out.stdout, out.stderr);
+    assert_eq!(out.status, Some(130), "{context}");
+    assert!(out.took < limit, "took {:?}: {context}", out.took);
+    (out, context)
+}
+
 /// Runs hoist until it prints a line (on stdout or stderr) that `wanted`
 /// accepts, sends hoist `signal`, and returns its exit code, all its output and
 /// how long it took to end after the signal. Fails if hoist ends first.
