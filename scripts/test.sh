@@ -14,9 +14,14 @@ cargo test --all-targets 2>&1
 # The tests that need the engine and registries are ignored in a plain `cargo test`
 # (so they never pass without them); here the services are up: run them.
 cargo test --test integration -- --ignored images:: hardening_io:: buildkit:: init:: makefile:: 2>&1
+# The classic builder's stage images the tests left (untagged, with no label
+# to tell whose they are): removed once no test builds; tests/common's `Made`
+# says why not sooner.
+docker image prune -f >/dev/null
 # Podman's after Docker's, not beside them: its builds would load the machine
 # while the Docker tests time their interruptions (2 cores).
 cargo test --test integration -- --ignored podman:: 2>&1
+podman image prune -f >/dev/null
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 echo "scripts/test.sh: all green"

@@ -151,7 +151,7 @@ fn secrets_on_the_classic_builder_are_refused_before_building() {
 fn cache_mounts_persist_from_one_build_to_the_next() {
     services();
     let image = unique("hoist-bk-cache");
-    let _made = Made::by(&[&image]).with_new_untagged();
+    let _made = Made::by(&[&image]);
     // A new `round` re-runs the RUN (`no_cache` would also leave the cache
     // mount out, with BuildKit); only the cache mount remembers earlier runs.
     let mut test = build_test(
@@ -214,7 +214,7 @@ fn a_failing_buildkit_step_is_named_with_its_output() {
 fn both_builders_build_the_same_dockerfile_with_args_labels_and_target() {
     services();
     let image = unique("hoist-bk-both");
-    let _made = Made::by(&[&image]).with_new_untagged();
+    let _made = Made::by(&[&image]);
     let dockerfile = "FROM hoist-test/busybox:latest AS base\n\
                       ARG version\n\
                       RUN echo \"version $version\" > /version\n\
@@ -327,7 +327,7 @@ fn interrupting_a_buildkit_build_stops_its_step() {
 fn both_builders_see_the_same_context() {
     services();
     let image = unique("hoist-bk-context");
-    let _made = Made::by(&[&image]).with_new_untagged();
+    let _made = Made::by(&[&image]);
     let test = Test::new()
         .file(
             "build/Dockerfile",

@@ -126,7 +126,7 @@ fn example_pipeline_on_a_git_flow_history() {
     let test = example_checkout();
     let dir = test.path();
     let project = unique("hbaas");
-    let _made = Made::by(&[&project]).with_new_untagged();
+    let _made = Made::by(&[&project]);
 
     let run = |scenario: &str, env: &[(&str, &str)]| -> (String, String) {
         let repo = format!("go-with-the-flow/{project}-{scenario}");
@@ -985,7 +985,7 @@ fn tutorial_taskfile_lands_what_go_task_lands() {
         ("hoist", unique("tut-hoist")),
         ("hoist --migrate", unique("tut-migrated")),
     ];
-    let _made = Made::by(&[&tools[0].1, &tools[1].1, &tools[2].1]).with_new_untagged();
+    let _made = Made::by(&[&tools[0].1, &tools[1].1, &tools[2].1]);
     let tests: Vec<Test> = tools
         .iter()
         .map(|(_, project)| tutorial_copy(project))
@@ -1080,7 +1080,7 @@ fn a_second_upload_of_the_same_commit_changes_nothing() {
     let dir = test.path();
     git(dir, &["tag", "-a", "v2.0.0", "-m", "release 2.0.0"]);
     let project = unique("repro");
-    let _made = Made::by(&[&project]).with_new_untagged();
+    let _made = Made::by(&[&project]);
     let repo = format!("go-with-the-flow/{project}");
     let run = || {
         let out = test

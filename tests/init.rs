@@ -95,7 +95,7 @@ fn init_tags_releases_and_pre_releases_as_metadata_action_does() {
 fn init_then_upload_image_lands_the_tags_and_the_image_prints_its_version() {
     let services = services();
     let mut test = go_module();
-    let _made = Made::by(&["hello-svc"]).with_new_untagged();
+    let _made = Made::by(&["hello-svc"]);
     test.run_with(&["--init"]).success();
     let repo = unique("init");
     let test = test

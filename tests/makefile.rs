@@ -617,7 +617,7 @@ fn tutorial_makefile_lands_what_make_lands() {
     use crate::images::{docker, registry_tags, services, sorted, unique};
     let s = services();
     let projects = [unique("make-make"), unique("make-hoist")];
-    let _made = crate::common::Made::by(&[&projects[0], &projects[1]]).with_new_untagged();
+    let _made = crate::common::Made::by(&[&projects[0], &projects[1]]);
     let copies: Vec<Test> = projects.iter().map(|p| tutorial_with_service(p)).collect();
     migrate(&copies[1]);
     let registry = format!("{}/hoist-make-test", s.registry);

@@ -58,7 +58,7 @@ fn example_pipeline_through_podman_lands_its_tags() {
     let test = example_checkout();
     let dir = test.path();
     let project = unique("podman-hbaas");
-    let _made = Made::by(&[&project]).on("podman").with_new_untagged();
+    let _made = Made::by(&[&project]).on("podman");
 
     let check = |scenario: &str, version: &str, expected: &[&str]| {
         let repo = format!("go-with-the-flow/{project}-{scenario}");
@@ -119,7 +119,7 @@ fn example_pipeline_through_podman_lands_its_tags() {
 fn a_failing_step_through_podman_names_the_step() {
     let p = podman();
     let image = unique("podman-failing");
-    let _made = Made::by(&[&image]).on("podman").with_new_untagged();
+    let _made = Made::by(&[&image]).on("podman");
     Test::new()
         .file(
             "Dockerfile",
@@ -311,7 +311,7 @@ fn running(marker: &str) -> bool {
 fn an_interrupted_build_on_podman_says_what_the_engine_does() {
     let p = podman();
     let image = unique("podman-interrupted");
-    let _made = Made::by(&[&image]).on("podman").with_new_untagged();
+    let _made = Made::by(&[&image]).on("podman");
     let marker = format!("{image}-step");
     let test = Test::new()
         .file(
@@ -361,7 +361,7 @@ fn an_interrupted_build_on_podman_says_what_the_engine_does() {
 fn buildkit_on_podman_is_refused_before_building() {
     let p = podman();
     let image = unique("podman-buildkit");
-    let _made = Made::by(&[&image]).on("podman").with_new_untagged();
+    let _made = Made::by(&[&image]).on("podman");
     let test = |step: &str| {
         Test::new()
             .file(

@@ -362,9 +362,12 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
 /// image whose name holds one of the test's own names, and the untagged
 /// images its rebuilds left (told by the OCI title label hoist sets).
 /// The engine is the one its CLI (`docker`, or `podman` with `on`) reaches.
+/// The classic builder's stage images carry no label and may be what a
+/// concurrent test's build is about to `COPY --from` (removing those broke
+/// a build with `unknown parent image ID`): scripts/test.sh prunes the
+/// untagged images once no test builds.
 pub(crate) struct Made {
     names: Vec<String>,
-    untagged_before: Option<Vec<String>>,
     cli: &'static str,
 }
 
@@ -389,7 +392,6 @@ impl Made {
     pub(crate) fn by(names: &[&str]) -> Made {
         Made {
             names: names.iter().map(std::string::ToString::to_string).collect(),
-            untagged_before: None,
             cli: "docker",
         }
     }
@@ -397,14 +399,6 @@ impl Made {
     /// In the engine `cli` reaches (`podman`) instead of docker's.
     pub(crate) fn on(mut self, cli: &'static str) -> Made {
         self.cli = cli;
-        self
-    }
-
-    /// Also every untagged image that appears while the test runs: the build
-    /// stages of a multi-stage Dockerfile carry no label to tell them by.
-    /// (An image another build still stands on is refused by the engine.)
-    pub(crate) fn with_new_untagged(mut self) -> Made {
-        self.untagged_before = Some(dangling_images(self.cli));
         self
     }
 }
@@ -430,12 +424,7 @@ impl Drop for Made {
                     &id,
                 ],
             );
-            // Ours by its label, or new since the test began (build stages).
-            let new = self
-                .untagged_before
-                .as_ref()
-                .is_some_and(|before| !before.contains(&id));
-            if new || title.first().is_some_and(|t| ours(t)) {
+            if title.first().is_some_and(|t| ours(t)) {
                 doomed.push(id);
             }
         }
