@@ -110,6 +110,7 @@ fn a_missing_secret_stops_the_build_before_it_starts() {
          the environment variable HOIST_TEST_UNSET_SECRET is not set"
     ))
     .stderr_has("help: set the variable or create the file")
+    .stderr_has("\n  --> hoist.yml:4:9\n")
     .stderr_lacks("[1/2]");
     assert_eq!(docker(&["images", "-q", &image]), "");
     build_test(

@@ -117,7 +117,7 @@ async fn build_once(
     mut cancel: watch::Receiver<bool>,
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
-    let secrets = SecretValues::read(&spec.secrets, &refs[0])?;
+    let secrets = SecretValues::read(&spec.secrets, &refs[0], &spec.step)?;
     let located = locate(&spec.context, &spec.dockerfile).map_err(|e| located_error(spec, e))?;
     let sent = Arc::new(Sent::default());
     let services = Services {

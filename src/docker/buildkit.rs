@@ -71,6 +71,7 @@ impl SecretValues {
     pub(super) fn read(
         secrets: &[(String, SecretSource)],
         image: &str,
+        step: &crate::source::Origin,
     ) -> Result<SecretValues, DockerError> {
         let mut values = HashMap::new();
         for (id, source) in secrets {
@@ -79,6 +80,7 @@ impl SecretValues {
                 id: id.clone(),
                 from: source.to_string(),
                 reason,
+                origin: step.clone(),
             };
             let value = match source {
                 SecretSource::Env(name) => std::env::var_os(name)
@@ -509,6 +511,7 @@ mod tests {
                 SecretSource::Env("HOIST_TEST_SECRET_VALUE".into()),
             )],
             "app",
+            &crate::source::Origin::new(std::sync::Arc::default(), 0, 0),
         )
         .unwrap();
         assert_eq!(values.0["token"], b"s3cr3t");
@@ -519,6 +522,7 @@ mod tests {
                 SecretSource::Env("HOIST_TEST_SECRET_UNSET".into()),
             )],
             "app",
+            &crate::source::Origin::new(std::sync::Arc::default(), 0, 0),
         )
         .unwrap_err();
         assert_eq!(

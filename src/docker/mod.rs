@@ -200,6 +200,8 @@ pub(crate) enum DockerError {
         id: String,
         from: String,
         reason: String,
+        /// The build step.
+        origin: Origin,
     },
 
     #[error("building `{image}` needs BuildKit{}, but {reason}",
@@ -270,6 +272,7 @@ impl DockerError {
         | DockerError::InvalidRepository { origin, .. }
         | DockerError::DockerfileMissing { origin, .. }
         | DockerError::NeedsBuildKit { origin, .. }
+        | DockerError::SecretMissing { origin, .. }
         | DockerError::Context { origin, .. }
         | DockerError::BuildFailed { origin, .. }
         | DockerError::PushFailed { origin, .. }) = self
