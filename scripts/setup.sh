@@ -19,6 +19,15 @@ STATE=${HOIST_STATE_DIR:-/tmp/hoist-services}
 mkdir -p "$STATE"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
+# Stops the daemon a pid file names and waits (TRIES times 0.2 s) until it has
+# exited: until then it holds its socket and pid file, and a new one cannot start.
+stop_by_pid_file() { # file tries
+    local pid
+    pid=$(cat "$1")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 "$2"); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+}
+
 install_packages() {
     local need=()
     command -v dockerd >/dev/null || need+=(docker.io)
@@ -102,11 +111,7 @@ start_docker() {
             --cacert "$tls/ca.pem" --cert "$tls/cert.pem" --key "$tls/key.pem"; then
             # Ours, but from before the TLS endpoint: restart it with one.
             log "restarting dockerd with its TLS endpoint"
-            local old
-            old=$(cat "$STATE/dockerd.pid")
-            kill "$old" 2>/dev/null || true
-            # Until it has exited and removed its pid file, a new one cannot start.
-            for _ in $(seq 1 100); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
+            stop_by_pid_file "$STATE/dockerd.pid" 100
         else
             return 0
         fi
@@ -198,10 +203,7 @@ start_podman() {
         # The service reads its configuration once: ours restarts to see a new one.
         [ "$CONFIG_CHANGED" = 1 ] && [ -f "$STATE/podman.pid" ] || return 0
         log "restarting podman system service for its new configuration"
-        local old
-        old=$(cat "$STATE/podman.pid")
-        kill "$old" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.2; done
+        stop_by_pid_file "$STATE/podman.pid" 50
     fi
     podman_storage
     log "starting podman system service on $STATE/podman.sock"
