@@ -118,7 +118,8 @@ async fn build_once(
 ) -> Result<BuildReport, DockerError> {
     let refs = plan_build(spec)?;
     let secrets = SecretValues::read(&spec.secrets, &refs[0], &spec.step)?;
-    let located = locate(&spec.context, &spec.dockerfile).map_err(|e| located_error(spec, e))?;
+    let mut located =
+        locate(&spec.context, &spec.dockerfile).map_err(|e| located_error(spec, e))?;
     let sent = Arc::new(Sent::default());
     let services = Services {
         secrets,
@@ -131,7 +132,7 @@ async fn build_once(
     };
     // Held until the build's stream is over: the engine calls it meanwhile.
     let session = open_session(engine, spec, &refs[0], services).await?;
-    let (options, tar) = request(engine, spec, &refs[0], &located, session.as_ref()).await?;
+    let (options, tar) = request(engine, spec, &refs[0], &mut located, session.as_ref()).await?;
     let (body, tar_stats) = match tar {
         Some(context) => (bollard::body_try_stream(context.body), Some(context.stats)),
         None => (bollard::body_full(bytes::Bytes::new()), None),
@@ -187,7 +188,7 @@ async fn request(
     engine: &Engine,
     spec: &BuildSpec,
     first: &str,
-    located: &SessionContext,
+    located: &mut SessionContext,
     session: Option<&Session>,
 ) -> Result<(BuildImageOptions, Option<ContextStream>), DockerError> {
     if let Some(session) = session {
@@ -200,8 +201,13 @@ async fn request(
         }
         return Ok((options, None));
     }
-    let context =
-        stream_context(&spec.context, &spec.dockerfile).map_err(|e| located_error(spec, e))?;
+    // The checks `locate` made are the tar's plan: one walk of .dockerignore.
+    let context = match located.stream() {
+        Some(context) => context,
+        None => {
+            stream_context(&spec.context, &spec.dockerfile).map_err(|e| located_error(spec, e))?
+        }
+    };
     let options = request_options(spec, first, &context.dockerfile_in_context);
     Ok((options, Some(context)))
 }

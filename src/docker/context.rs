@@ -123,6 +123,16 @@ pub(crate) struct SessionContext {
     pub dockerfile_dir: PathBuf,
     pub dockerfile_name: String,
     pub has_dockerignore: bool,
+    /// What was checked, kept for the classic builder's tar.
+    plan: Option<Plan>,
+}
+
+impl SessionContext {
+    /// The context as a tar, for an engine that builds without a session:
+    /// from the checks already made, not made again.
+    pub(crate) fn stream(&mut self) -> Option<ContextStream> {
+        self.plan.take().map(start)
+    }
 }
 
 /// Checks a build's context as [`stream_context`] does (the directory, the
@@ -130,8 +140,8 @@ pub(crate) struct SessionContext {
 /// engine asks for over the session.
 pub(crate) fn locate(context_dir: &Path, dockerfile: &str) -> Result<SessionContext, ContextError> {
     let plan = prepare(context_dir, dockerfile)?;
-    let path = match plan.dockerfile.outside {
-        Some(real) => real,
+    let path = match &plan.dockerfile.outside {
+        Some(real) => real.clone(),
         None => plan.root.join(&plan.dockerfile.name),
     };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -143,10 +153,11 @@ pub(crate) fn locate(context_dir: &Path, dockerfile: &str) -> Result<SessionCont
         });
     };
     Ok(SessionContext {
-        root: plan.root,
+        root: plan.root.clone(),
         dockerfile_dir,
         dockerfile_name,
         has_dockerignore: plan.has_dockerignore,
+        plan: Some(plan),
     })
 }
 
