@@ -95,17 +95,36 @@ impl GitRepo {
         Ok(!self.repo.statuses(Some(&mut opts))?.is_empty())
     }
 
-    /// The `origin` remote (else the first remote) as an https URL when it
-    /// can be, never with credentials.
+    /// The `origin` remote (else the first remote by name, as `git remote`
+    /// lists them) as an https URL when it can be, never with credentials.
+    /// Read from the config the repository already loaded, as
+    /// `git config --get remote.origin.url` does: a remote lookup would load
+    /// a second snapshot and compile its refspecs for one string.
     pub(crate) fn remote_url(&self) -> Option<String> {
-        let remote = if let Ok(remote) = self.repo.find_remote("origin") {
-            remote
-        } else {
-            let names = self.repo.remotes().ok()?;
-            let first = names.iter().flatten().flatten().next()?.to_owned();
-            self.repo.find_remote(&first).ok()?
-        };
-        remote.url().ok().map(remote::public_url)
+        let config = self.repo.config().ok()?;
+        if let Ok(url) = config.get_string("remote.origin.url") {
+            return Some(remote::public_url(&url));
+        }
+        let mut first: Option<(String, String)> = None;
+        config
+            .entries(None)
+            .ok()?
+            .for_each(|entry| {
+                let (Ok(key), Ok(url)) = (entry.name(), entry.value()) else {
+                    return;
+                };
+                let Some(name) = key
+                    .strip_prefix("remote.")
+                    .and_then(|rest| rest.strip_suffix(".url"))
+                else {
+                    return;
+                };
+                if first.as_ref().is_none_or(|(seen, _)| name < seen.as_str()) {
+                    first = Some((name.to_owned(), url.to_owned()));
+                }
+            })
+            .ok()?;
+        first.map(|(_, url)| remote::public_url(&url))
     }
 
     /// The default branch: origin/HEAD's target, else `main` or `master`
