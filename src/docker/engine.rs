@@ -69,15 +69,15 @@ impl Engine {
         }
         .map_err(|e| unreachable(ConnectFailure::of(&e, tls), chain(&e)))?;
         let docker = docker.with_request_modifier(auth::url_safe_auth_headers);
-        // Speak the daemon's API version (the test daemon is 1.41), not bollard's newest.
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| unreachable(ConnectFailure::of(&e, tls), chain(&e)))?;
-        let about = docker
-            .version()
-            .await
-            .map_err(|e| unreachable(ConnectFailure::of(&e, tls), chain(&e)))?;
+        // Speak the daemon's API version (the test daemon is 1.41), not bollard's
+        // newest, and learn which engine answers: two `GET /version`s, sent
+        // together (a clone shares the negotiated version) to wait for one.
+        let (negotiated, about) =
+            tokio::join!(docker.clone().negotiate_version(), docker.version());
+        let connect_error =
+            |e: bollard::errors::Error| unreachable(ConnectFailure::of(&e, tls), chain(&e));
+        negotiated.map_err(connect_error)?;
+        let about = about.map_err(connect_error)?;
         let (kind, version) = identify(&about);
         Ok(Engine {
             docker,
