@@ -398,6 +398,25 @@ fn remote_url_prefers_origin_and_hides_credentials() {
 }
 
 #[test]
+fn without_origin_the_first_remote_by_name_is_used_as_git_remote_lists_them() {
+    let repo = Repo::new();
+    repo.commit("a", "1");
+    repo.git(&["remote", "add", "zeta", "https://example.com/acme/zeta.git"]);
+    repo.git(&[
+        "remote",
+        "add",
+        "alpha",
+        "https://example.com/acme/alpha.git",
+    ]);
+    let listed = repo.git(&["remote"]);
+    assert_eq!(listed.lines().next(), Some("alpha"));
+    assert_eq!(
+        repo.open().remote_url().as_deref(),
+        Some("https://example.com/acme/alpha")
+    );
+}
+
+#[test]
 fn default_branch_from_origin_head_else_local_main_or_master() {
     let repo = Repo::new();
     repo.commit("a", "1");
