@@ -16,6 +16,7 @@ The binaries: target/release/hoist (built here, in $CARGO_TARGET_DIR when set;
 """
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -74,13 +75,18 @@ def hyperfine_once(command, cwd, prepare=None, ignore_failure=False):
 def hyperfine(name, commands, cwd, runs=None, warmup=1, prepare=None, ignore_failure=False):
     """Median seconds per command label, or None when a command failed.
 
-    The tools take turns, one run each per round (the order rotates), and
-    rounds start at least GAP seconds apart: as a user meets them, seconds
-    apart and never all inside one clock second, so no tool profits from
-    caches, CPU frequency or timestamps that a tight loop would keep warm.
-    Every run's time goes to bench/results/NAME.json."""
+    The tools take turns, one run each per round, and rounds start at least
+    GAP seconds apart: as a user meets them, seconds apart and never all
+    inside one clock second, so no tool profits from caches, CPU frequency or
+    timestamps that a tight loop would keep warm. The rounds go through every
+    order of the tools in turn, so that each tool runs first (after the gap)
+    and right after each other tool equally often: a run right after
+    go-task's 80 ms finds the CPU still awake and is ~10% faster than one
+    after the gap, which a plain rotation gave to one tool in two rounds of
+    three. Every run's time goes to bench/results/NAME.json."""
     rounds = runs or ROUNDS
     labels = list(commands)
+    orders = list(itertools.permutations(labels))
     times = {label: [] for label in labels}
     failed = {}
     for _ in range(warmup):
@@ -88,7 +94,7 @@ def hyperfine(name, commands, cwd, runs=None, warmup=1, prepare=None, ignore_fai
             subprocess.run(commands[label], shell=True, cwd=cwd, capture_output=True)
     for round in range(rounds):
         started = time.monotonic()
-        order = labels[round % len(labels):] + labels[:round % len(labels)]
+        order = orders[round % len(orders)]
         for label in order:
             if label in failed:
                 continue
@@ -351,10 +357,13 @@ def buildkit_cases(tmp):
     cli = (f"env DOCKER_BUILDKIT=1 {DEBIAN_DOCKER} build -q --network none --target runner "
            "--build-arg version=1.0.0 -t hoist-bench-bk-cli .")
     commands = {"hoist": f"{HOIST} -s -t bench.yml image", "docker CLI (BuildKit)": cli}
-    record("BuildKit cold build (cache pruned)", commands, cwd, warmup=0, runs=5,
+    # A build takes 5-7 s from one round to the next (the engine's go build), so
+    # more rounds than elsewhere; the warm-up round takes the first build after a
+    # prune of a large cache (once 30 s, its clean-up running meanwhile).
+    record("BuildKit cold build (cache pruned)", commands, cwd, warmup=1, runs=9,
            prepare="docker builder prune -af")
     # A new line in a Go file: the module layer stays cached, the build reruns.
-    record("BuildKit rebuild after a Go edit", commands, cwd, warmup=1, runs=10,
+    record("BuildKit rebuild after a Go edit", commands, cwd, warmup=1, runs=15,
            prepare="sh -c 'echo \"// $(date +%s%N)\" >> main.go'")
 
 
