@@ -91,6 +91,8 @@ def hyperfine(name, commands, cwd, runs=None, warmup=1, prepare=None, ignore_fai
     failed = {}
     for _ in range(warmup):
         for label in labels:
+            if prepare:  # a warm-up round is a round: the cold case prunes first
+                subprocess.run(prepare, shell=True, cwd=cwd, capture_output=True)
             subprocess.run(commands[label], shell=True, cwd=cwd, capture_output=True)
     for round in range(rounds):
         started = time.monotonic()
@@ -358,8 +360,8 @@ def buildkit_cases(tmp):
            "--build-arg version=1.0.0 -t hoist-bench-bk-cli .")
     commands = {"hoist": f"{HOIST} -s -t bench.yml image", "docker CLI (BuildKit)": cli}
     # A build takes 5-7 s from one round to the next (the engine's go build), so
-    # more rounds than elsewhere; the warm-up round takes the first build after a
-    # prune of a large cache (once 30 s, its clean-up running meanwhile).
+    # more rounds than elsewhere; the warm-up round takes the first prune of a
+    # large builder cache (the build after it once took 30 s).
     record("BuildKit cold build (cache pruned)", commands, cwd, warmup=1, runs=9,
            prepare="docker builder prune -af")
     # A new line in a Go file: the module layer stays cached, the build reruns.
