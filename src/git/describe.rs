@@ -2,14 +2,13 @@
 //! (same candidate walk, annotated tags preferred over lightweight ones,
 //! newer tagger date among annotated ones), with git's abbreviation length.
 
-use super::abbrev;
-
 /// The tag-based description of `commit`, `None` when no tag reaches it.
-/// `candidates: Some(0)` asks for an exact match only (`--exact-match`).
+/// `candidates: Some(0)` asks for an exact match only (`--exact-match`);
+/// `abbrev_len` is git's length for the commit part (`abbrev::min_len`).
 pub(super) fn describe_tags(
-    repo: &git2::Repository,
     commit: &git2::Commit<'_>,
     candidates: Option<u32>,
+    abbrev_len: usize,
 ) -> Result<Option<String>, git2::Error> {
     let mut opts = git2::DescribeOptions::new();
     opts.describe_tags().show_commit_oid_as_fallback(false);
@@ -25,6 +24,6 @@ pub(super) fn describe_tags(
     let mut format = git2::DescribeFormatOptions::new();
     // libgit2 only widens the abbreviation when ambiguous; git also widens it
     // for large repositories and honours core.abbrev.
-    format.abbreviated_size(abbrev::min_len(repo) as u32);
+    format.abbreviated_size(abbrev_len as u32);
     described.format(Some(&format)).map(Some)
 }

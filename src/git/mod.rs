@@ -13,6 +13,7 @@ mod tests;
 
 pub(crate) use ci::ci_branch;
 
+use std::cell::OnceCell;
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,14 +28,29 @@ pub(crate) enum GitError {
 /// An opened repository; every value is computed on first request only.
 pub(crate) struct GitRepo {
     repo: git2::Repository,
+    /// HEAD's commit, resolved once: `VERSION`, `GIT_COMMIT`, `COMMIT_TIME` and the
+    /// short commit all start from it, and each resolution reads HEAD and its
+    /// branch's ref from disk again.
+    head: OnceCell<git2::Oid>,
+    /// git's abbreviation length before the uniqueness check (a config
+    /// lookup and a look at the packs), wanted by describe and the short commit.
+    abbrev_len: OnceCell<usize>,
 }
 
 impl GitRepo {
     /// Opens the repository containing `dir`; `None` outside a repository.
+    /// One upward search, across file systems as `Repository::discover`
+    /// searches (which searches, then opens and checks the found directory
+    /// a second time).
     pub(crate) fn discover(dir: &Path) -> Option<GitRepo> {
-        git2::Repository::discover(dir)
+        let no_ceiling: [&std::ffi::OsStr; 0] = [];
+        git2::Repository::open_ext(dir, git2::RepositoryOpenFlags::CROSS_FS, no_ceiling)
             .ok()
-            .map(|repo| GitRepo { repo })
+            .map(|repo| GitRepo {
+                repo,
+                head: OnceCell::new(),
+                abbrev_len: OnceCell::new(),
+            })
     }
 
     /// Exactly what `git describe --tags --always` prints.
@@ -42,7 +58,7 @@ impl GitRepo {
     /// the clone is shallow (so tags may be missing: worth a warning).
     pub(crate) fn describe(&self) -> Result<(String, bool), GitError> {
         let head = self.head_commit()?;
-        match describe::describe_tags(&self.repo, &head, None)? {
+        match describe::describe_tags(&head, None, self.abbrev_len())? {
             Some(text) => Ok((text, false)),
             None => Ok((self.abbreviate(head.id())?, self.repo.is_shallow())),
         }
@@ -79,7 +95,7 @@ impl GitRepo {
     /// prints it (an annotated tag wins over a lightweight one).
     pub(crate) fn exact_tag(&self) -> Result<Option<String>, GitError> {
         let head = self.head_commit()?;
-        Ok(describe::describe_tags(&self.repo, &head, Some(0))?)
+        Ok(describe::describe_tags(&head, Some(0), self.abbrev_len())?)
     }
 
     /// True when tracked files differ from HEAD, staged or not (untracked
@@ -151,16 +167,26 @@ impl GitRepo {
     }
 
     fn head_commit(&self) -> Result<git2::Commit<'_>, GitError> {
-        match self.repo.head() {
-            Ok(head) => Ok(head.peel_to_commit()?),
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => Err(GitError::NoCommits),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Err(GitError::NoCommits),
-            Err(e) => Err(e.into()),
+        if let Some(&id) = self.head.get() {
+            // libgit2 keeps the object it parsed a moment ago in its cache.
+            return Ok(self.repo.find_commit(id)?);
         }
+        let commit = match self.repo.head() {
+            Ok(head) => head.peel_to_commit()?,
+            Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Err(GitError::NoCommits),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Err(GitError::NoCommits),
+            Err(e) => return Err(e.into()),
+        };
+        let _ = self.head.set(commit.id());
+        Ok(commit)
+    }
+
+    fn abbrev_len(&self) -> usize {
+        *self.abbrev_len.get_or_init(|| abbrev::min_len(&self.repo))
     }
 
     fn abbreviate(&self, id: git2::Oid) -> Result<String, GitError> {
-        let len = abbrev::unique_len(&self.repo, id, abbrev::min_len(&self.repo))?;
+        let len = abbrev::unique_len(&self.repo, id, self.abbrev_len())?;
         Ok(id.to_string()[..len].to_owned())
     }
 }
