@@ -36,6 +36,16 @@ impl ColorChoice {
     }
 }
 
+/// Writes `text` and its newline in one `write`: stderr is unbuffered, and
+/// `writeln!` would hand the line and the newline to the kernel separately
+/// (two system calls, and a line that another process can split).
+fn write_line(out: &mut impl Write, text: &str) {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    let _ = out.write_all(line.as_bytes());
+}
+
 fn paint(enabled: bool, code: &str, text: &str) -> String {
     if enabled {
         format!("\x1b[{code}m{text}\x1b[0m")
@@ -153,10 +163,7 @@ impl Printer {
             Some(multi) if !multi.is_hidden() => {
                 let _ = multi.println(text);
             }
-            _ => {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{text}");
-            }
+            _ => write_line(&mut std::io::stderr().lock(), text),
         }
     }
 
@@ -205,9 +212,9 @@ impl Printer {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if to_stderr {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
+            write_line(&mut std::io::stderr().lock(), line);
         } else {
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
+            write_line(&mut std::io::stdout().lock(), line);
         }
     }
 
