@@ -162,8 +162,14 @@ fn run_tasks(
     // One thread drives everything: commands are child processes and the engine
     // is I/O, so parallel tasks need no worker threads (and start faster).
     // What blocks (sh: vars, git, hashing) goes to tokio's blocking pool.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    match options.dry {
+        // A dry run starts no command and talks to no engine: no I/O driver
+        // (an epoll instance) and no signal pipe to set up and tear down.
+        true => builder.enable_time(),
+        false => builder.enable_all(),
+    };
+    let runtime = builder
         .build()
         .map_err(|e| Error::io("cannot start the runtime", e))?;
     runtime.block_on(async move {
