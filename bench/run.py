@@ -30,6 +30,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
 HOIST = None  # set by main(): the release binary cargo builds, or --hoist
+OTHER_HOISTS = {}  # --also LABEL=BINARY: other hoist builds in the pipeline cases' rounds
 EXAMPLE = os.path.join(ROOT, "examples", "hbaas")
 ROUNDS = 30  # per case unless it says otherwise; --rounds changes it
 GAP = 1.0  # seconds between the starts of two rounds
@@ -152,7 +153,7 @@ def evict(binary):
 
 
 def record(case, commands, cwd, **kw):
-    for binary in (HOIST, TASK, JUST):
+    for binary in (HOIST, TASK, JUST, *OTHER_HOISTS.values()):
         evict(binary)
     medians = hyperfine(case.replace(" ", "_").replace("/", "_"), commands, cwd, **kw)
     base = medians.get("hoist")
@@ -197,13 +198,16 @@ def example_copy(tmp, name):
 
 def pipeline_cases(tmp):
     cwd = example_copy(tmp, "hbaas-list")
+    others = lambda args: {label: f"{binary} {args}" for label, binary in OTHER_HOISTS.items()}
     record("--list", {
         "hoist": f"{HOIST} --list",
+        **others("--list"),
         "go-task": f"{TASK} --list-all",
         "just": f"{JUST} --list",
     }, cwd)
     record("dry upload-image", {
         "hoist": f"{HOIST} --dry upload-image",
+        **others("--dry upload-image"),
         "go-task": f"{TASK} --dry upload-image",
         "just": f"{JUST} --dry-run upload-image",
     }, cwd)
@@ -377,6 +381,9 @@ def main():
                         help="also BuildKit builds of the example against the docker CLI's")
     parser.add_argument("--hoist", metavar="BINARY",
                         help="time this hoist binary instead of building target/release/hoist")
+    parser.add_argument("--also", metavar="LABEL=BINARY", action="append", default=[],
+                        help="another hoist build to take turns with in the pipeline cases "
+                             "(to compare two builds in the same rounds)")
     parser.add_argument("--rounds", type=int, default=ROUNDS,
                         help=f"rounds per quick case (default {ROUNDS}; each tool runs once per round)")
     parser.add_argument("--only", choices=["pipeline", "compat", "scale", "uptodate", "docker", "buildkit", "context"],
@@ -390,6 +397,9 @@ def main():
     else:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
         HOIST = os.path.join(target_dir(), "release", "hoist")
+    for pair in args.also:
+        label, _, binary = pair.partition("=")
+        OTHER_HOISTS[label] = os.path.abspath(binary)
     with tempfile.TemporaryDirectory(prefix="hoist-bench-") as tmp:
         groups = {"pipeline": pipeline_cases, "compat": compat_cases, "scale": scale_cases,
                   "uptodate": uptodate_case,
