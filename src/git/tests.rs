@@ -128,6 +128,52 @@ fn discover_from_a_subdirectory() {
 }
 
 #[test]
+fn a_linked_worktree_is_opened_through_its_git_file() {
+    let repo = Repo::new();
+    repo.commit("main.go", "package main\n");
+    repo.git(&["tag", "v1.0.0"]);
+    let tree = repo.dir.parent().unwrap().join("tree");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature/x",
+        tree.to_str().unwrap(),
+    ]);
+    let head = repo.at(&tree).commit("svc/a.go", "package svc\n");
+    let opened = GitRepo::discover(&tree.join("svc")).expect("found from the worktree");
+    assert_eq!(opened.branch().unwrap().as_deref(), Some("feature/x"));
+    assert_eq!(opened.commit().unwrap(), head);
+    assert_eq!(
+        opened.describe().unwrap().0,
+        repo.at(&tree).git(&["describe", "--tags", "--always"])
+    );
+}
+
+/// The git built-ins of one run describe one commit: HEAD as the first of
+/// them found it, even when a command commits in between.
+#[test]
+fn one_opened_repository_describes_one_head() {
+    let repo = Repo::new();
+    let first = repo.commit("a.txt", "1\n");
+    let first_time: i64 = repo.git(&["log", "-1", "--format=%ct"]).parse().unwrap();
+    repo.git(&["tag", "v1.0.0"]);
+    let opened = repo.open();
+    assert_eq!(opened.describe().unwrap().0, "v1.0.0");
+    let second = repo.commit("a.txt", "2\n");
+    assert_ne!(first, second);
+    assert_eq!(opened.commit().unwrap(), first);
+    assert_eq!(opened.commit_time().unwrap(), first_time);
+    assert!(repo.open().commit_time().unwrap() > first_time);
+    assert_eq!(
+        repo.open().commit().unwrap(),
+        second,
+        "a new opening sees the new HEAD"
+    );
+}
+
+#[test]
 fn empty_repository_has_a_branch_but_nothing_to_describe() {
     let repo = Repo::new();
     let git = repo.open();
