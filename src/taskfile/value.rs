@@ -37,8 +37,6 @@ pub(crate) enum VarValue {
     Sh(String),
 }
 
-impl VarValue {}
-
 impl<'de> Deserialize<'de> for VarValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ValueVisitor;
