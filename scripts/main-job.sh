@@ -5,11 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 bash scripts/setup.sh
-cargo build --release --quiet
+hoist=$(bash scripts/build-release.sh)
 export REGISTRY=127.0.0.1:5000
 cd examples/hbaas
-../../target/release/hoist upload-image
+"$hoist" upload-image
 echo
 echo "tags in $REGISTRY/go-with-the-flow/hbaas-server:"
-curl -s "http://$REGISTRY/v2/go-with-the-flow/hbaas-server/tags/list"
-echo
+tags=$(curl -s "http://$REGISTRY/v2/go-with-the-flow/hbaas-server/tags/list")
+echo "$tags"
+# The job fails unless the tags it pushed are there: `latest` and VERSION
+# (what `git describe --tags --always` prints).
+for tag in latest "$(git describe --tags --always)"; do
+    case "$tags" in
+    *"\"$tag\""*) ;;
+    *) echo "main job: $tag is not among the registry's tags" >&2; exit 1 ;;
+    esac
+done
