@@ -10,9 +10,8 @@ hoist. Results also go to bench/results/ as JSON and Markdown.
     python3 bench/run.py --docker        # plus the warm image pipeline
     python3 bench/run.py --context       # plus the 1 GiB context upload (slow, ~3 GB disk)
 
-The binaries: hoist's release binary, built here by scripts/build-release.sh
-(statically linked on Linux with glibc; `--hoist BINARY` times another build
-instead), go-task's Go binary itself
+The binaries: target/release/hoist (built here, in $CARGO_TARGET_DIR when set;
+`--hoist BINARY` times another build instead), go-task's Go binary itself
 (from the go-task-bin wheel, not a shell shim), just (rust-just wheel).
 """
 
@@ -30,11 +29,18 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
-HOIST = None  # set by main(): the release binary scripts/build-release.sh builds, or --hoist
+HOIST = None  # set by main(): the release binary cargo builds, or --hoist
 OTHER_HOISTS = {}  # --also LABEL=BINARY: other hoist builds in the pipeline cases' rounds
 EXAMPLE = os.path.join(ROOT, "examples", "hbaas")
 ROUNDS = 30  # per case unless it says otherwise; --rounds changes it
 GAP = 1.0  # seconds between the starts of two rounds
+
+
+def target_dir():
+    """Where cargo puts target/ (CARGO_TARGET_DIR or build.target-dir move it)."""
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["target_directory"]
 
 
 def tool(name):
@@ -374,7 +380,7 @@ def main():
     parser.add_argument("--buildkit", action="store_true",
                         help="also BuildKit builds of the example against the docker CLI's")
     parser.add_argument("--hoist", metavar="BINARY",
-                        help="time this hoist binary instead of building the release binary")
+                        help="time this hoist binary instead of building target/release/hoist")
     parser.add_argument("--also", metavar="LABEL=BINARY", action="append", default=[],
                         help="another hoist build to take turns with in the pipeline cases "
                              "(to compare two builds in the same rounds)")
@@ -389,8 +395,8 @@ def main():
     if args.hoist:
         HOIST = os.path.abspath(args.hoist)
     else:
-        HOIST = subprocess.run(["bash", os.path.join(ROOT, "scripts", "build-release.sh")],
-                               check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        HOIST = os.path.join(target_dir(), "release", "hoist")
     for pair in args.also:
         label, _, binary = pair.partition("=")
         OTHER_HOISTS[label] = os.path.abspath(binary)

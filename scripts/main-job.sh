@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 bash scripts/setup.sh
-hoist=$(bash scripts/build-release.sh)
+cargo build --release --quiet
 export REGISTRY=127.0.0.1:5000
 cd examples/hbaas
-"$hoist" upload-image
+../../target/release/hoist upload-image
 echo
 echo "tags in $REGISTRY/go-with-the-flow/hbaas-server:"
 tags=$(curl -s "http://$REGISTRY/v2/go-with-the-flow/hbaas-server/tags/list")
