@@ -11,7 +11,10 @@ cd examples/hbaas
 ../../target/release/hoist upload-image
 echo
 echo "tags in $REGISTRY/go-with-the-flow/hbaas-server:"
-tags=$(curl -s "http://$REGISTRY/v2/go-with-the-flow/hbaas-server/tags/list")
+tags=$(curl -fsS "http://$REGISTRY/v2/go-with-the-flow/hbaas-server/tags/list") || {
+    echo "main job: cannot list the tags at $REGISTRY (is the registry up? bash scripts/setup.sh starts it)" >&2
+    exit 1
+}
 echo "$tags"
 # The job fails unless the tags it pushed are there: `latest` and VERSION
 # (what `git describe --tags --always` prints).

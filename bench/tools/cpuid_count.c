@@ -61,15 +61,29 @@ int main(int argc, char **argv) {
   }
   ptrace(PTRACE_POKETEXT, pid, saved.rip, text);
   ptrace(PTRACE_SETREGS, pid, 0, &saved);
+  /* Threads inherit the faulting: trace them too, or their first cpuid
+     would kill the program. */
+  ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACECLONE);
   int count = 0, signal_to_pass = 0;
+  pid_t stopped = pid;
   for (;;) {
-    ptrace(PTRACE_CONT, pid, 0, signal_to_pass);
+    ptrace(PTRACE_CONT, stopped, 0, signal_to_pass);
     signal_to_pass = 0;
-    if (waitpid(pid, &status, 0) < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+    stopped = waitpid(-1, &status, __WALL);
+    if (stopped < 0)
       break;
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      if (stopped == pid)
+        break;
+      continue; /* a thread ended; wait for the next stop */
+    }
     int sig = WSTOPSIG(status);
-    ptrace(PTRACE_GETREGS, pid, 0, &regs);
-    long at = ptrace(PTRACE_PEEKTEXT, pid, regs.rip, 0);
+    if (sig == SIGTRAP && (status >> 16) == PTRACE_EVENT_CLONE)
+      continue; /* the new thread starts stopped: its own SIGSTOP comes next */
+    if (sig == SIGSTOP && stopped != pid)
+      continue; /* a new thread's first stop: let it run */
+    ptrace(PTRACE_GETREGS, stopped, 0, &regs);
+    long at = ptrace(PTRACE_PEEKTEXT, stopped, regs.rip, 0);
     if (sig == SIGSEGV && (at & 0xffff) == 0xa20f) { /* 0f a2: cpuid */
       unsigned a, b, c, d;
       __cpuid_count(regs.rax, regs.rcx, a, b, c, d);
@@ -80,7 +94,7 @@ int main(int argc, char **argv) {
       regs.rcx = c;
       regs.rdx = d;
       regs.rip += 2;
-      ptrace(PTRACE_SETREGS, pid, 0, &regs);
+      ptrace(PTRACE_SETREGS, stopped, 0, &regs);
       count++;
     } else {
       signal_to_pass = sig;
