@@ -44,6 +44,10 @@ impl GitRepo {
     /// a second time).
     pub(crate) fn discover(dir: &Path) -> Option<GitRepo> {
         let no_ceiling: [&std::ffi::OsStr; 0] = [];
+        // git reads objects without hashing them again; libgit2 by default
+        // re-hashes each one it reads with collision-detecting SHA-1, which
+        // was a sixth of the code libgit2 ran on a dry run.
+        git2::opts::strict_hash_verification(false);
         git2::Repository::open_ext(dir, git2::RepositoryOpenFlags::CROSS_FS, no_ceiling)
             .ok()
             .map(|repo| GitRepo {

@@ -64,8 +64,9 @@ pub(crate) fn join(
 /// minijinja's string and list filters return plain strings, which would make
 /// `{{ FLAGS | trim }}` of the file's own `FLAGS` count as untrusted and lose
 /// its word splitting. Each is wrapped: the result is trusted when the value
-/// and every argument were.
-pub(crate) fn keep_trust(env: &mut Environment<'static>) {
+/// and every argument were. `Common` wraps the few that most values use, for
+/// the engine's basic environment; `All` wraps every one, for the full one.
+pub(crate) fn keep_trust(env: &mut Environment<'static>, which: Wrapped) {
     macro_rules! wrap {
         ($($name:ident),* $(,)?) => {$(
             let inner = Value::from_function(minijinja::filters::$name);
@@ -83,8 +84,15 @@ pub(crate) fn keep_trust(env: &mut Environment<'static>) {
         )*};
     }
     env.add_filter("join", join);
-    wrap!(
-        lower, upper, title, capitalize, trim, replace, default, first, last, string, split,
-        reverse, sort, unique, list, lines,
-    );
+    wrap!(lower, upper, trim, replace, default);
+    if which == Wrapped::All {
+        wrap!(title, capitalize, first, last, string, split, reverse, sort, unique, list, lines);
+    }
+}
+
+/// Which of minijinja's filters [`keep_trust`] wraps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wrapped {
+    Common,
+    All,
 }

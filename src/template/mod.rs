@@ -7,8 +7,10 @@ mod guard;
 mod shell_context;
 pub(crate) mod trust;
 
+use filters::Wrapped;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Where rendered text goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,8 +58,14 @@ pub(crate) struct TemplateError {
     pub undefined: Option<String>,
 }
 
+/// minijinja, set up for hoist. Registering minijinja's hundred builtin
+/// filters, tests and functions touches more code than rendering a dry run's
+/// templates does, so most templates render in a basic environment (hoist's
+/// own filters and the common string ones), and the full one is made the
+/// first time a template needs something only it has.
 pub(crate) struct Engine {
-    env: Environment<'static>,
+    basic: Environment<'static>,
+    full: OnceLock<Environment<'static>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -72,47 +80,22 @@ impl Default for Engine {
     }
 }
 
+/// minijinja's global functions. The basic environment has none, so a
+/// template that names one goes to the full environment even where a name
+/// alone would not fail (`{{ range | default('') }}`).
+const BUILTIN_GLOBALS: [&str; 4] = ["range", "dict", "debug", "namespace"];
+
 impl Engine {
     pub(crate) fn new() -> Engine {
-        let mut env = Environment::new();
-        // A typo in a variable name must fail loudly, not render as "".
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        // Multi-line commands keep their final newline, as written.
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-        {
-            env.set_syntax(syntax);
+        Engine {
+            basic: configure(Environment::empty(), Wrapped::Common),
+            full: OnceLock::new(),
         }
-        env.set_auto_escape_callback(|name| match name {
-            "shell" => AutoEscape::Custom("shell".into()),
-            _ => AutoEscape::None,
-        });
-        env.set_formatter(|out, state, value| {
-            let text = trust::text(value);
-            let write_failed =
-                |_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write");
-            if trust::is_trusted(value) || trust::is_shell_safe(&text) || text.is_empty() {
-                return out.write_str(&text).map_err(write_failed);
-            }
-            if matches!(state.auto_escape(), AutoEscape::Custom(_)) {
-                // Quoted once the whole command is known (see shell_context).
-                out.write_str(&shell_context::defer(state, &text))
-                    .map_err(write_failed)
-            } else {
-                state.get_or_insert_extension(Tainted);
-                out.write_str(&text).map_err(write_failed)
-            }
-        });
-        env.add_filter("quote", filters::quote);
-        env.add_filter("tag", filters::tag);
-        env.add_filter("semver", filters::semver);
-        filters::keep_trust(&mut env);
-        // After keep_trust: these bounded ones replace minijinja's outright.
-        env.add_filter("indent", bounded::indent);
-        env.add_filter("batch", bounded::batch);
-        env.add_filter("tojson", bounded::tojson);
-        Engine { env }
+    }
+
+    fn full(&self) -> &Environment<'static> {
+        self.full
+            .get_or_init(|| configure(Environment::new(), Wrapped::All))
     }
 
     pub(crate) fn render(
@@ -132,18 +115,80 @@ impl Engine {
             });
         }
         let convert = |e: minijinja::Error| convert(source, &e);
-        let template = self
-            .env
-            .template_from_named_str(target.template_name(), source)
-            .map_err(convert)?;
-        let captured = template.render_captured(ctx).map_err(convert)?;
-        let tainted = captured.state().get_extension::<Tainted>().is_some();
-        let text = match captured.state().get_extension::<shell_context::Pending>() {
-            Some(pending) => shell_context::resolve(captured.output(), pending),
-            None => captured.into_output(),
-        };
-        Ok(Rendered { text, tainted })
+        if !BUILTIN_GLOBALS.iter().any(|name| source.contains(name)) {
+            // Only a missing filter, test or function is the basic
+            // environment's own failure; anything else fails the same way in
+            // the full one, after the same lookups.
+            match render_in(&self.basic, source, ctx.clone(), target) {
+                Err(e) if needs_builtins(&e) => {}
+                other => return other.map_err(convert),
+            }
+        }
+        render_in(self.full(), source, ctx, target).map_err(convert)
     }
+}
+
+fn needs_builtins(error: &minijinja::Error) -> bool {
+    use minijinja::ErrorKind::{UnknownFilter, UnknownFunction, UnknownTest};
+    matches!(error.kind(), UnknownFilter | UnknownTest | UnknownFunction)
+}
+
+/// hoist's settings and filters on top of `env` (empty, or with minijinja's builtins).
+fn configure(mut env: Environment<'static>, wrapped: Wrapped) -> Environment<'static> {
+    // A typo in a variable name must fail loudly, not render as "".
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Multi-line commands keep their final newline, as written.
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    env.set_auto_escape_callback(|name| match name {
+        "shell" => AutoEscape::Custom("shell".into()),
+        _ => AutoEscape::None,
+    });
+    env.set_formatter(|out, state, value| {
+        let text = trust::text(value);
+        let write_failed = |_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write");
+        if trust::is_trusted(value) || trust::is_shell_safe(&text) || text.is_empty() {
+            return out.write_str(&text).map_err(write_failed);
+        }
+        if matches!(state.auto_escape(), AutoEscape::Custom(_)) {
+            // Quoted once the whole command is known (see shell_context).
+            out.write_str(&shell_context::defer(state, &text))
+                .map_err(write_failed)
+        } else {
+            state.get_or_insert_extension(Tainted);
+            out.write_str(&text).map_err(write_failed)
+        }
+    });
+    env.add_filter("quote", filters::quote);
+    env.add_filter("tag", filters::tag);
+    env.add_filter("semver", filters::semver);
+    env.add_filter("safe", minijinja::filters::safe);
+    filters::keep_trust(&mut env, wrapped);
+    // After keep_trust: these bounded ones replace minijinja's outright.
+    env.add_filter("indent", bounded::indent);
+    env.add_filter("batch", bounded::batch);
+    env.add_filter("tojson", bounded::tojson);
+    env
+}
+
+fn render_in(
+    env: &Environment<'static>,
+    source: &str,
+    ctx: Value,
+    target: Target,
+) -> Result<Rendered, minijinja::Error> {
+    let template = env.template_from_named_str(target.template_name(), source)?;
+    let captured = template.render_captured(ctx)?;
+    let tainted = captured.state().get_extension::<Tainted>().is_some();
+    let text = match captured.state().get_extension::<shell_context::Pending>() {
+        Some(pending) => shell_context::resolve(captured.output(), pending),
+        None => captured.into_output(),
+    };
+    Ok(Rendered { text, tainted })
 }
 
 fn convert(source: &str, error: &minijinja::Error) -> TemplateError {
@@ -211,6 +256,54 @@ mod tests {
         assert_eq!(render("{{ L | join(' ') }}"), "a b");
         assert_eq!(render("{{ nope | default('d') }}"), "d");
         assert_eq!(render("{{ \"it's\" | quote }}"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn the_full_environment_only_when_a_template_needs_it() {
+        let engine = Engine::new();
+        let ctx = minijinja::context! { V => "v1.2.3", L => vec!["b", "a"] };
+        let common = [
+            "{{ V }}",
+            "{{ nope | default('d') }}:{{ V | upper | replace('V', 'x') | trim }}",
+            "{{ V | tag }} {{ V | semver('{major}') }} {{ L | join(',') }} {{ V | quote }}",
+        ];
+        for source in common {
+            engine.render(source, ctx.clone(), Target::Plain).unwrap();
+        }
+        assert!(
+            engine.full.get().is_none(),
+            "basic templates made the full environment"
+        );
+        // Builtins only the full environment has: each renders as it would there.
+        let full = configure(Environment::new(), Wrapped::All);
+        for source in [
+            "{{ L | sort | join('-') }}",
+            "{% if V is defined %}{{ V | title }}{% endif %}",
+            "{% for i in range(2) %}{{ i }}{% endfor %}",
+            "{{ range | default('x') }}",
+            "{{ dict(a=1) | tojson }}",
+            "{{ V | nosuchfilter }}",
+        ] {
+            let expected = render_in(&full, source, ctx.clone(), Target::Plain)
+                .map(|r| r.text)
+                .map_err(|e| convert(source, &e).message);
+            let got = engine
+                .render(source, ctx.clone(), Target::Plain)
+                .map(|r| r.text)
+                .map_err(|e| e.message);
+            assert_eq!(got, expected, "{source}");
+        }
+        assert!(engine.full.get().is_some());
+    }
+
+    #[test]
+    fn every_builtin_global_sends_a_template_to_the_full_environment() {
+        let full = configure(Environment::new(), Wrapped::All);
+        let mut names: Vec<&str> = full.globals().map(|(name, _)| name).collect();
+        names.sort_unstable();
+        let mut known = BUILTIN_GLOBALS.to_vec();
+        known.sort_unstable();
+        assert_eq!(names, known);
     }
 
     #[test]
