@@ -63,6 +63,20 @@ impl ProcessTable {
         }
     }
 
+    /// From a panic hook: SIGKILL to every group, unless the table is locked
+    /// (by the thread that panicked, which would then wait on itself).
+    pub(crate) fn kill_all_from_panic(&self) {
+        let Ok(groups) = self.groups.try_lock() else {
+            return;
+        };
+        for pgid in groups.iter() {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(*pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+
     fn add(&self, pgid: i32) {
         self.groups
             .lock()
@@ -640,5 +654,43 @@ fn stop_with(signal: nix::sys::signal::Signal) {
                 nix::sys::signal::kill(pid, signal)
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    #[test]
+    fn a_panic_kills_every_running_group_whole() {
+        // A command's group: its `sh` and what `sh` started.
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("sleep 30 & wait")
+            .stdout(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = child.id() as i32;
+        let table = ProcessTable::default();
+        table.add(pgid);
+        table.kill_all_from_panic();
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+        // The group is gone, its `sleep` too.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_err());
+    }
+
+    #[test]
+    fn a_locked_table_is_left_alone() {
+        let table = ProcessTable::default();
+        table.add(i32::MAX);
+        let _held = table.groups.lock().unwrap();
+        table.kill_all_from_panic(); // returns instead of waiting on itself
     }
 }

@@ -55,7 +55,7 @@ pub(crate) struct Runner {
     printer: Arc<Printer>,
     options: Options,
     permits: Semaphore,
-    processes: ProcessTable,
+    processes: Arc<ProcessTable>,
     cancel: watch::Sender<bool>,
     failure: Mutex<Option<Error>>,
     /// Task instances that run once per invocation, and whether they succeeded.
@@ -72,7 +72,7 @@ impl Runner {
             printer,
             permits: Semaphore::new(options.concurrency.max(1)),
             options,
-            processes: ProcessTable::default(),
+            processes: Arc::default(),
             cancel: watch::channel(false).0,
             failure: Mutex::new(None),
             once: Mutex::new(HashMap::new()),
@@ -116,6 +116,11 @@ impl Runner {
             Some(error) => Err(error),
             None => Ok(()),
         }
+    }
+
+    /// The running commands' process groups, for a panic hook.
+    pub(crate) fn processes(&self) -> Arc<ProcessTable> {
+        self.processes.clone()
     }
 
     /// Ctrl-C or SIGTERM: forward to every running command's group and stop.
