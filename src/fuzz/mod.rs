@@ -112,6 +112,21 @@ pub(crate) fn template(engine: &Engine, source: &str) -> Option<String> {
     }
 }
 
+/// The engine renders `source` as its full environment alone would: the
+/// same text, taint and error, for plain text and for a shell command.
+pub(crate) fn environments_agree(engine: &Engine, source: &str) {
+    use crate::template::Target;
+    let outcome = |r: Result<crate::template::Rendered, crate::template::TemplateError>| {
+        r.map(|r| (r.text, r.tainted))
+            .map_err(|e| (e.message, e.range, e.undefined))
+    };
+    for target in [Target::Plain, Target::Shell] {
+        let got = outcome(engine.render(source, builtin_context(), target));
+        let full = outcome(engine.render_in_full(source, builtin_context(), target));
+        assert_eq!(got, full, "{target:?} {source:?}");
+    }
+}
+
 /// True when evaluating `value` could start a command (`sh:`): the scope
 /// target must never run what the generator made up.
 pub(crate) fn runs_commands(vars: &VarMap) -> bool {

@@ -74,6 +74,11 @@ proptest! {
     }
 
     #[test]
+    fn template_environments_agree(source in generate::template()) {
+        super::environments_agree(&Engine::new(), &source);
+    }
+
+    #[test]
     fn variable_scopes(
         yaml in prop_oneof![4 => generate::hoist_file(), 1 => generate::var_chain()],
         cli in proptest::collection::vec(("[A-Z]{1,3}", "[ -~]{0,8}"), 0..3),
