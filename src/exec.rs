@@ -644,6 +644,11 @@ fn stop_with(signal: nix::sys::signal::Signal) {
     {
         std::process::exit(128 + number);
     }
+    signal_tracked(signal);
+}
+
+/// `signal` to every tracked bash: to its whole group when it has one.
+fn signal_tracked(signal: nix::sys::signal::Signal) {
     for slot in &RUNNING {
         let pid = slot.load(Ordering::SeqCst);
         if pid != 0 {
@@ -655,6 +660,16 @@ fn stop_with(signal: nix::sys::signal::Signal) {
             };
         }
     }
+}
+
+/// go-task mode's panic hook, as `cli` installs one for hoist.yml runs:
+/// release builds abort on a panic, so the hook kills the running commands.
+pub(crate) fn kill_tracked_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        signal_tracked(nix::sys::signal::Signal::SIGKILL);
+    }));
 }
 
 #[cfg(test)]

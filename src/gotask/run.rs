@@ -86,6 +86,9 @@ pub(crate) fn main(args: Args) -> Result<(), Failure> {
     }
     let (style, marks) = output_settings(&args, &compiler)?;
     crate::exec::forward_stop_signals();
+    if !args.dry {
+        crate::exec::kill_tracked_on_panic();
+    }
     let executor = Executor {
         compiler,
         dry: args.dry,
