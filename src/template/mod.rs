@@ -59,8 +59,8 @@ pub(crate) struct TemplateError {
 }
 
 /// minijinja, set up for hoist. Registering minijinja's hundred builtin
-/// filters, tests and functions touches more code than rendering a dry run's
-/// templates does, so most templates render in a basic environment (hoist's
+/// filters, tests and functions runs about as much code as rendering a dry
+/// run's templates does, so most templates render in a basic environment (hoist's
 /// own filters and the common string ones), and the full one is made the
 /// first time a template needs something only it has.
 pub(crate) struct Engine {
