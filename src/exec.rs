@@ -662,13 +662,24 @@ fn signal_tracked(signal: nix::sys::signal::Signal) {
     }
 }
 
-/// go-task mode's panic hook, as `cli` installs one for hoist.yml runs:
-/// release builds abort on a panic, so the hook kills the running commands.
+/// Release builds abort on a panic (Cargo.toml): no destructor runs, so no
+/// `kill_on_drop` either. From now on a panic kills the commands in
+/// `processes` (each whole process group, not only its `sh`) after the
+/// message, before the process ends.
+pub(crate) fn kill_on_panic(processes: Arc<ProcessTable>) {
+    after_panic_message(move || processes.kill_all_from_panic());
+}
+
+/// [`kill_on_panic`] for go-task mode's tracked bash children.
 pub(crate) fn kill_tracked_on_panic() {
+    after_panic_message(|| signal_tracked(nix::sys::signal::Signal::SIGKILL));
+}
+
+fn after_panic_message(then: impl Fn() + Send + Sync + 'static) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         previous(info);
-        signal_tracked(nix::sys::signal::Signal::SIGKILL);
+        then();
     }));
 }
 

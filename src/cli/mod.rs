@@ -178,7 +178,7 @@ fn run_tasks(
         // A dry run starts no command: it has nothing to forward a signal to.
         if !dry {
             spawn_signal_forwarding(&runner);
-            kill_commands_on_panic(&runner);
+            crate::exec::kill_on_panic(runner.processes());
         }
         runner.run(roots, &graph).await
     })
@@ -240,19 +240,6 @@ fn spawn_signal_forwarding(runner: &Arc<Runner>) {
             runner.interrupt(sig);
         }
     });
-}
-
-/// Release builds abort on a panic (Cargo.toml): no destructor runs, so no
-/// `kill_on_drop` either. The hook kills the running commands' process
-/// groups instead (all of each command, not only its `sh`), after the
-/// message, before the process ends.
-fn kill_commands_on_panic(runner: &Arc<Runner>) {
-    let processes = runner.processes();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        previous(info);
-        processes.kill_all_from_panic();
-    }));
 }
 
 fn init(printer: &Printer) -> Result<()> {
