@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// and, except for I/O failures, say where in the file the problem is.
 pub(crate) fn taskfile(path: &Path, bytes: &[u8]) -> Option<Taskfile> {
     std::fs::write(path, bytes).expect("the fuzz harness can write its input");
-    match Taskfile::load(path) {
+    match on_main_thread_stack(|| Taskfile::load(path)) {
         Ok(file) => {
             for (name, task) in &file.tasks {
                 let (found, _) = file.find(name).expect("every task is found by its name");
@@ -110,6 +110,21 @@ pub(crate) fn template(engine: &Engine, source: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// Runs `f` with the stack hoist loads its task file on: the main thread's,
+/// 8 MiB by default on Linux (`ulimit -s`). A test thread has 2 MiB, and a
+/// debug build's deserializer needs more than that for a step nested in 38
+/// `defer`s, which the loader allows (up to 64 levels).
+fn on_main_thread_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn_scoped(scope, f)
+            .expect("the fuzz harness can start a thread")
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The engine renders `source` as its full environment alone would: the

@@ -239,6 +239,20 @@ fn deep_nesting_is_an_error_with_a_position_in_every_style() {
 }
 
 #[test]
+fn defer_steps_load_at_every_depth_the_loader_allows() {
+    // Found by taskfile_loader: 38 nested `defer`s overflowed a test thread.
+    // 60 of them, inside `tasks: t: cmds: -`, make the loader's 64 levels.
+    for depth in 1..=60 {
+        let text = generate::deep(depth, Nesting::Defer, Place::Step, true);
+        let (_dir, path) = temp_file("hoist.yml");
+        assert!(
+            super::taskfile(&path, text.as_bytes()).is_some(),
+            "depth {depth}"
+        );
+    }
+}
+
+#[test]
 fn alias_bombs_are_an_error_with_a_position() {
     for place in [Place::Var, Place::Step, Place::Task] {
         for merge in [false, true] {
